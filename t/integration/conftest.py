@@ -1,0 +1,565 @@
+"""Sluice integration fixtures: the broker started as a user starts it.
+
+A Broker owns a temporary prefix (conf/ logs/ data/ html/), free loopback
+ports, a generated conf/broker.conf and the processes it started.  Later
+suites reuse it:
+
+    def test_something(broker_factory):
+        b = broker_factory()
+        b.write_conf(blocks="kafka { listen 127.0.0.1:@PORT_kafka@; }")
+        b.start()                      # waits until every port accepts
+        b.port("kafka"), b.http_port, b.prefix, b.master_pid
+        b.workers(), b.error_log(), b.wait_log(r"regex")
+        b.signal("reload")             # sluice -s reload
+        # stopped at teardown; strays are killed; sanitizer reports fail
+
+    def test_simple(broker):           # a started default broker
+        status, headers, body = http_get(broker.http_port, "/")
+
+Placeholders in the configuration text: @PORT_name@ (a free port, the
+same for the same name), @PREFIX@ (the prefix, with a trailing slash).
+
+SLUICE_BIN selects the binary (default objs/sluice, relative to the
+source tree).  Under a sanitizer build timeouts are stretched and ASan or
+UBSan reports written by any process of the broker fail the test.
+"""
+
+import http.client
+import os
+import pathlib
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _bin_path():
+    p = pathlib.Path(os.environ.get("SLUICE_BIN", "objs/sluice"))
+    if not p.is_absolute():
+        p = ROOT / p
+    return p
+
+
+SLUICE_BIN = _bin_path()
+BUILD_DIR = SLUICE_BIN.parent
+
+
+def _sanitized():
+    try:
+        return "-fsanitize" in (BUILD_DIR / "flags").read_text()
+    except OSError:
+        return False
+
+
+SANITIZED = _sanitized()
+
+# how much slower everything is allowed to be under ASan+UBSan
+SLOW = 3 if SANITIZED else 1
+
+TEST_TIMEOUT = int(os.environ.get("SLUICE_TEST_TIMEOUT", 150 * SLOW))
+
+
+# -------------------------------------------------------------- helpers
+
+
+def free_port():
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, interval=0.02, what="condition"):
+    """Poll predicate() until it returns a true value; return that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = predicate()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for "
+                                 f"{what}")
+        time.sleep(interval)
+
+
+def port_accepts(port, host="127.0.0.1"):
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def http_get(port, path="/", method="GET", headers=None, body=None,
+             timeout=10, host="127.0.0.1"):
+    """One request on a new connection: (status, headers dict, body)."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        data = r.read()
+        hdrs = {k.lower(): v for k, v in r.getheaders()}
+        return r.status, hdrs, data
+    finally:
+        conn.close()
+
+
+def raw_request(port, data, timeout=5, host="127.0.0.1"):
+    """Send raw bytes, read until the server closes or goes quiet."""
+    out = b""
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(data)
+        try:
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except (socket.timeout, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            out += chunk
+    return out
+
+
+def proc_stat(pid):
+    """(ppid, pgrp, session, state) of a process, or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except OSError:
+        return None
+    fields = data[data.rfind(")") + 2:].split()
+    return int(fields[1]), int(fields[2]), int(fields[3]), fields[0]
+
+
+def pid_alive(pid):
+    st = proc_stat(pid)
+    return st is not None and st[3] != "Z"
+
+
+def all_pids():
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            yield int(name)
+
+
+def children_of(pid):
+    out = []
+    for p in all_pids():
+        st = proc_stat(p)
+        if st and st[0] == pid and st[3] != "Z":
+            out.append(p)
+    return sorted(out)
+
+
+def cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+# -------------------------------------------------------------- the broker
+
+
+CONF_TEMPLATE = """\
+# generated by t/integration/conftest.py
+{daemon}
+worker_processes  {workers};
+error_log  logs/error.log {level};
+pid  logs/sluice.pid;
+{main}
+
+events {{
+    worker_connections  {worker_connections};
+{events}
+}}
+
+{http}
+{blocks}
+"""
+
+HTTP_TEMPLATE = """\
+http {{
+    include       mime.types;
+    default_type  application/octet-stream;
+
+    listen  127.0.0.1:@PORT_http@;
+
+    location / {{
+        root  html;
+    }}
+
+    location /status {{
+        status;
+    }}
+{http}
+}}
+"""
+
+INDEX_HTML = "<!DOCTYPE html>\n<title>sluice test</title>\n<p>index</p>\n"
+
+
+class Broker:
+    """One broker: a prefix, its ports, its configuration, its processes."""
+
+    def __init__(self, prefix, binary=None):
+        self.prefix = pathlib.Path(prefix)
+        self.bin = pathlib.Path(binary or SLUICE_BIN)
+        self.ports = {}
+        self.conf = self.prefix / "conf" / "broker.conf"
+        self.proc = None
+        self.master_pid = None
+        self.daemon = False
+        self.seen_pids = set()
+        self.listen_ports = []
+        self.nworkers = 1
+
+        for d in ("conf", "logs", "data", "html"):
+            (self.prefix / d).mkdir(parents=True, exist_ok=True)
+
+        shutil.copy(ROOT / "conf" / "mime.types", self.prefix / "conf")
+        (self.prefix / "html" / "index.html").write_text(INDEX_HTML)
+
+        self.stderr_path = self.prefix / "logs" / "stderr.log"
+
+    # ---- ports and configuration
+
+    def port(self, name):
+        """The free port named name, picked once."""
+        if name not in self.ports:
+            p = free_port()
+            while p in self.ports.values():
+                p = free_port()
+            self.ports[name] = p
+        return self.ports[name]
+
+    @property
+    def http_port(self):
+        return self.port("http")
+
+    def expand(self, text):
+        text = re.sub(r"@PORT_(\w+)@", lambda m: str(self.port(m.group(1))),
+                      text)
+        return text.replace("@PREFIX@", str(self.prefix) + "/")
+
+    def write_conf(self, workers=2, main="", events="", http="", blocks="",
+                   worker_connections=1024, level="info", daemon=False,
+                   with_http=True, text=None, name="broker.conf"):
+        """Write conf/NAME (a whole text, or the default with extras) and
+        return its path.  The ports it names are the ones start() waits
+        for."""
+        if text is None:
+            text = CONF_TEMPLATE.format(
+                daemon="" if daemon else "daemon  off;",
+                workers=workers, level=level, main=main, events=events,
+                worker_connections=worker_connections,
+                http=HTTP_TEMPLATE.format(http=http) if with_http else "",
+                blocks=blocks)
+        names = re.findall(r"@PORT_(\w+)@", text)
+        m = re.search(r"^\s*worker_processes\s+(\w+)\s*;", text, re.M)
+        text = self.expand(text)
+        path = self.prefix / "conf" / name
+        path.write_text(text)
+        if name == "broker.conf":
+            self.conf = path
+            self.daemon = daemon
+            self.listen_ports = [self.port(n) for n in dict.fromkeys(names)]
+            self.nworkers = 1
+            if m:
+                self.nworkers = (os.cpu_count() if m.group(1) == "auto"
+                                 else int(m.group(1)))
+        return path
+
+    # ---- running the binary
+
+    def env(self):
+        env = dict(os.environ)
+        logs = self.prefix / "logs"
+        env["ASAN_OPTIONS"] = (f"detect_leaks=0:log_path={logs}/asan:"
+                               "handle_abort=1")
+        env["UBSAN_OPTIONS"] = (f"print_stacktrace=1:log_path={logs}/ubsan")
+        return env
+
+    def cmd(self, *args, conf=None):
+        return [str(self.bin), "-p", str(self.prefix) + "/",
+                "-c", str(conf or self.conf)] + [str(a) for a in args]
+
+    def run(self, *args, conf=None, timeout=30 * SLOW):
+        """Run the binary with -p and -c (for -t, -T, -s ...)."""
+        return subprocess.run(self.cmd(*args, conf=conf), cwd=self.prefix,
+                              env=self.env(), stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True,
+                              timeout=timeout)
+
+    def test_conf(self, conf=None):
+        """sluice -t: (returncode, stdout + stderr)."""
+        r = self.run("-t", conf=conf)
+        return r.returncode, r.stdout + r.stderr
+
+    def start(self, wait=True, timeout=10 * SLOW):
+        """Start the master; wait until every port of the conf accepts and
+        worker_processes workers run."""
+        assert self.proc is None, "already started"
+        err = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen(self.cmd(), cwd=self.prefix,
+                                     env=self.env(), stdin=subprocess.DEVNULL,
+                                     stdout=err, stderr=err,
+                                     start_new_session=True)
+        err.close()
+
+        if self.daemon:
+            try:
+                rc = self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise AssertionError("the daemon did not detach\n"
+                                     + self.diagnostics())
+            assert rc == 0, (f"sluice exited with {rc}\n"
+                             + self.diagnostics())
+            self.master_pid = wait_for(self.read_pid, timeout,
+                                       what="the pid file")
+        else:
+            self.master_pid = self.proc.pid
+
+        self.seen_pids.add(self.master_pid)
+
+        if wait:
+            for p in self.listen_ports:
+                self.wait_port(p, timeout)
+            self.wait_workers(self.nworkers, timeout=timeout)
+        return self
+
+    def wait_port(self, port, timeout=10 * SLOW):
+        def ready():
+            if not pid_alive(self.master_pid):
+                raise AssertionError("sluice exited while starting\n"
+                                     + self.diagnostics())
+            return port_accepts(port)
+        wait_for(ready, timeout, what=f"port {port} to accept")
+
+    def read_pid(self):
+        try:
+            return int((self.prefix / "logs" / "sluice.pid").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def signal(self, name):
+        """sluice -s NAME; returns the CompletedProcess."""
+        return self.run("-s", name)
+
+    def kill(self, sig):
+        os.kill(self.master_pid, sig)
+
+    # ---- processes
+
+    def workers(self):
+        """The master's live children, sorted."""
+        w = children_of(self.master_pid)
+        self.seen_pids.update(w)
+        return w
+
+    def wait_workers(self, n, exclude=(), timeout=10 * SLOW):
+        """Wait until the master has exactly n children, none in exclude."""
+        exclude = set(exclude)
+
+        def ok():
+            w = self.workers()
+            return w if len(w) == n and not exclude & set(w) else None
+        return wait_for(ok, timeout, what=f"{n} workers (not {exclude})")
+
+    def session_pids(self):
+        """Every live process of the broker: the master's session (a
+        foreground master leads a new one, a daemon makes its own), its
+        children, and anything running with this prefix or seen as a
+        worker before and still a sluice."""
+        out = set()
+        tag = str(self.prefix) + "/"
+        m = self.master_pid
+        for p in all_pids():
+            if p == os.getpid():
+                continue
+            st = proc_stat(p)
+            if st is None or st[3] == "Z":
+                continue
+            cl = cmdline(p)
+            if (m and (st[2] == m or st[0] == m)) or tag in cl \
+                    or (p in self.seen_pids and "sluice" in cl):
+                out.add(p)
+        return out
+
+    def wait_exit(self, timeout=10 * SLOW):
+        """Wait for the master to exit; its exit code when we started it
+        in the foreground, else None."""
+        if self.proc is not None and not self.daemon:
+            return self.proc.wait(timeout=timeout)
+        wait_for(lambda: not pid_alive(self.master_pid), timeout,
+                 what="the master to exit")
+        return None
+
+    def stop(self, timeout=10 * SLOW):
+        """Graceful stop (SIGQUIT), then fast, then SIGKILL; then strays."""
+        if self.master_pid and pid_alive(self.master_pid):
+            for sig, t in ((signal.SIGQUIT, timeout), (signal.SIGTERM, 5),
+                           (signal.SIGKILL, 5)):
+                try:
+                    os.kill(self.master_pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.wait_exit(t)
+                    break
+                except (AssertionError, subprocess.TimeoutExpired):
+                    continue
+        self.kill_strays()
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def kill_strays(self):
+        for _ in range(3):
+            left = self.session_pids()
+            if not left:
+                return
+            for p in left:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.1)
+
+    # ---- logs
+
+    def error_log(self):
+        try:
+            return (self.prefix / "logs" / "error.log").read_text(
+                errors="replace")
+        except OSError:
+            return ""
+
+    def stderr(self):
+        try:
+            return self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def wait_log(self, pattern, timeout=5 * SLOW):
+        """Wait until the error log matches pattern; the match."""
+        rx = re.compile(pattern)
+        return wait_for(lambda: rx.search(self.error_log()), timeout,
+                        what=f"/{pattern}/ in the error log")
+
+    def sanitizer_reports(self):
+        out = []
+        for f in sorted((self.prefix / "logs").glob("*san.*")):
+            text = f.read_text(errors="replace")
+            if text.strip():
+                out.append(f"{f}:\n{text}")
+        for line in self.stderr().splitlines():
+            if "runtime error:" in line or "Sanitizer" in line:
+                out.append(f"{self.stderr_path}: {line}")
+        return out
+
+    def diagnostics(self):
+        return ("--- stderr\n" + self.stderr()[-4000:]
+                + "\n--- error.log\n" + self.error_log()[-4000:])
+
+    # ---- HTTP
+
+    def get(self, path="/", **kw):
+        return http_get(self.http_port, path, **kw)
+
+
+# -------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(autouse=True)
+def _test_timeout():
+    """No test may hang the run: SIGALRM after TEST_TIMEOUT seconds."""
+    def expired(signum, frame):
+        raise TimeoutError(f"test exceeded {TEST_TIMEOUT}s")
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(TEST_TIMEOUT)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture(scope="session")
+def sluice_bin():
+    if not SLUICE_BIN.exists():
+        pytest.fail(f"{SLUICE_BIN} does not exist: run make (or set "
+                    "SLUICE_BIN)")
+    return SLUICE_BIN
+
+
+@pytest.fixture
+def broker_factory(tmp_path, sluice_bin):
+    """make(name="b") -> a Broker in tmp_path/name, stopped at teardown."""
+    made = []
+
+    def make(name="b", binary=None):
+        b = Broker(tmp_path / name, binary or sluice_bin)
+        made.append(b)
+        return b
+
+    yield make
+
+    reports = []
+    for b in made:
+        b.stop()
+        reports += b.sanitizer_reports()
+    if reports:
+        pytest.fail("sanitizer reports:\n" + "\n".join(reports)[:20000],
+                    pytrace=False)
+
+
+@pytest.fixture
+def broker(broker_factory):
+    """A started broker with the default configuration (2 workers, the
+    http listener on a free port)."""
+    b = broker_factory()
+    b.write_conf()
+    b.start()
+    return b
+
+
+# -------------------------------------------------------------- modules
+
+
+def build_dynamic_module(module_dir, builddir):
+    """Build module_dir with ./configure --add-dynamic-module into
+    builddir, with the arguments SLUICE_BIN's build was configured with
+    (so the .so matches the binary); returns the .so paths."""
+    args = []
+    try:
+        saved = (BUILD_DIR / "configure.args").read_text()
+        args = [a for a in shlex.split(saved)
+                if not a.startswith("--builddir=")
+                and not a.startswith("--add-dynamic-module=")]
+    except OSError:
+        pass
+    builddir = pathlib.Path(builddir)
+    cmd = (["sh", "./configure"] + args
+           + [f"--builddir={builddir}", f"--add-dynamic-module={module_dir}"])
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, ("configure failed:\n" + r.stdout + r.stderr)
+    r = subprocess.run(["make", "-f", str(builddir / "Makefile"), "modules"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, ("make modules failed:\n" + r.stdout
+                               + r.stderr)
+    return sorted(builddir.glob("*.so"))
