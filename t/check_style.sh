@@ -52,6 +52,12 @@ function check_guard(    want) {
         return
     }
     want = guard_name(file)
+    # a header not named sl_*.h may also use its plain name
+    plain = want
+    sub(/^_SL_/, "_", plain)
+    if (ifndef_name == plain && file !~ /(^|\/)sl_[^\/]*$/) {
+        want = plain
+    }
     if (ifndef_name == "") {
         printf "%s:%d: no header guard (#ifndef %s)\n", file, 1, want
         bad++
@@ -117,6 +123,7 @@ FNR == 1 {
     # // outside comments, strings and character constants
     n = length(line)
     q = ""
+    code = 0
     for (i = 1; i <= n; i++) {
         c = substr(line, i, 1)
         c2 = substr(line, i, 2)
@@ -139,12 +146,14 @@ FNR == 1 {
             break
         } else if (c == "\"" || c == "'"'"'") {
             q = c
+            code = 1
+        } else if (c != " " && c != "\t" && c != "\r") {
+            code = 1
         }
     }
-    if (line !~ /^[ \t]*$/ && line !~ /^[ \t]*#/ && !in_comment) {
-        if (line !~ /^[ \t]*\/\*.*\*\/[ \t]*$/) {
-            last_directive = ""
-        }
+    # only code after the guard'"'"'s #endif counts, comments do not
+    if (code && line !~ /^[ \t]*#/) {
+        last_directive = ""
     }
 }
 

@@ -340,8 +340,10 @@ sl_http_set_content_handler(sl_conf_t *cf, sl_http_handler_pt h)
 
     clcf = sl_http_conf_get_module_loc_conf(cf, sl_http_core_module);
 
-    if (clcf->handler && clcf->handler != h) {
-        return "conflicts with another content handler in this location";
+    if (clcf->handler) {
+        return (clcf->handler == h)
+               ? "is duplicate"
+               : "conflicts with another content handler in this location";
     }
 
     clcf->handler = h;

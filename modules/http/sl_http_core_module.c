@@ -620,15 +620,19 @@ sl_http_core_type(sl_conf_t *cf, sl_command_t *dummy, void *conf)
             if (elt[n].key.len == ext.len
                 && sl_memcmp(elt[n].key.data, ext.data, ext.len) == 0)
             {
-                sl_conf_log_error(SL_LOG_WARN, cf, 0,
-                                  "duplicate extension \"%.*s\", "
-                                  "content type: \"%.*s\", "
-                                  "previous content type: \"%.*s\"",
-                                  SL_STR_ARG(&ext), SL_STR_ARG(type),
-                                  SL_STR_ARG((sl_str_t *) elt[n].value));
-                elt[n].value = type;
-                goto next;
+                break;
             }
+        }
+
+        if (n < clcf->types->nelts) {
+            sl_conf_log_error(SL_LOG_WARN, cf, 0,
+                              "duplicate extension \"%.*s\", "
+                              "content type: \"%.*s\", "
+                              "previous content type: \"%.*s\"",
+                              SL_STR_ARG(&ext), SL_STR_ARG(type),
+                              SL_STR_ARG((sl_str_t *) elt[n].value));
+            elt[n].value = type;
+            continue;
         }
 
         elt = sl_array_push(clcf->types);
@@ -638,9 +642,6 @@ sl_http_core_type(sl_conf_t *cf, sl_command_t *dummy, void *conf)
 
         elt->key = ext;
         elt->value = type;
-
-    next:
-        continue;
     }
 
     return SL_CONF_OK;

@@ -74,7 +74,7 @@ sl_http_status_handler(sl_http_request_t *r)
 
     if (sl_stat) {
         workers = sl_atomic_load(&sl_stat->workers);
-        active = sl_atomic_load(&sl_stat->active);
+        active = (uint64_t) sl_stat_active();
         accepted = sl_atomic_load(&sl_stat->accepted);
         handled = sl_atomic_load(&sl_stat->handled);
         requests = sl_atomic_load(&sl_stat->requests);

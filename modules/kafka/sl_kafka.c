@@ -1,9 +1,29 @@
 
 /*
  * The kafka { } block (sl_kafka_module, the exact shape of nginx's
- * stream block) and the core Kafka module's directives: listeners, the
- * advertised address, topic auto-creation and defaults, the request
- * size limit, and topic NAME { } blocks with per-topic log settings.
+ * stream block) and the core Kafka module's directives:
+ *
+ *     kafka {
+ *         listen               127.0.0.1:9092;   # repeatable
+ *         advertised_listener  broker1.example:9092;
+ *         auto_create_topics   on;
+ *         default_partitions   4;
+ *         max_request_size     100m;     # socket.request.max.bytes
+ *         client_buffer_size   64k;      # frames above get their own
+ *         idle_timeout         10m;      # connections.max.idle.ms
+ *         node_id              1;
+ *         cluster_id           sluice-cluster-0000001;
+ *
+ *         topic orders {
+ *             partitions      12;
+ *             # and any log { } setting: segment_bytes, segment_ms,
+ *             # retention, retention_bytes, cleanup_policy, flush, ...
+ *         }
+ *     }
+ *
+ * Without advertised_listener the first listen address is advertised,
+ * 127.0.0.1 for a wildcard one.  node_id is 1 by default: the broker is
+ * its own controller and the leader of every partition.
  *
  * Configured topics are created by the master in init_module, after the
  * broker module (earlier in the module list) has recovered the storage;
@@ -15,6 +35,7 @@
 
 #include <sl_config.h>
 #include <sl_core.h>
+#include <sl_broker_batch.h>
 #include <sl_kafka.h>
 
 
@@ -36,6 +57,7 @@ static char *sl_kafka_listen(sl_conf_t *cf, sl_command_t *cmd, void *conf);
 static char *sl_kafka_advertised_listener(sl_conf_t *cf, sl_command_t *cmd,
     void *conf);
 static char *sl_kafka_topic(sl_conf_t *cf, sl_command_t *cmd, void *conf);
+static sl_int_t sl_kafka_topic_module_directive(sl_conf_t *cf);
 static char *sl_kafka_topic_handler(sl_conf_t *cf, sl_command_t *dummy,
     void *conf);
 
@@ -165,7 +187,8 @@ static sl_command_t  sl_kafka_core_commands[] = {
 static sl_kafka_module_t  sl_kafka_core_module_ctx = {
     sl_kafka_core_postconfiguration,       /* postconfiguration */
     sl_kafka_core_create_main_conf,        /* create main configuration */
-    sl_kafka_core_init_main_conf           /* init main configuration */
+    sl_kafka_core_init_main_conf,          /* init main configuration */
+    NULL                                   /* create topic configuration */
 };
 
 
@@ -475,6 +498,26 @@ sl_kafka_apply_topic(sl_kafka_main_conf_t *kmcf, sl_kafka_topic_conf_t *ktcf,
         (void) sl_broker_topic_set_config(topic, &name, &value, log);
     }
 
+    if (c->compression_type != SL_CONF_UNSET) {
+        sl_str_set(&name, "compression.type");
+
+        if (c->compression_type == SL_BROKER_CODEC_PRODUCER) {
+            sl_str_set(&value, "producer");
+
+        } else {
+            value.data = (u_char *) sl_broker_codec_name(
+                                       (sl_uint_t) c->compression_type);
+            value.len = sl_strlen(value.data);
+        }
+
+        (void) sl_broker_topic_set_config(topic, &name, &value, log);
+    }
+
+    if (c->compression_level != SL_CONF_UNSET) {
+        sl_kafka_set_config(topic, "compression.level",
+                            c->compression_level, log);
+    }
+
     if (c->message_timestamp_type != SL_CONF_UNSET) {
         sl_str_set(&name, "message.timestamp.type");
 
@@ -777,8 +820,11 @@ sl_kafka_topic(sl_conf_t *cf, sl_command_t *cmd, void *conf)
 
     char                    *rv;
     sl_str_t                *value;
-    sl_uint_t                i;
+    sl_uint_t                i, m, mi;
     sl_conf_t                save;
+    sl_module_t             *module;
+    sl_kafka_module_t       *kmodule;
+    sl_kafka_conf_ctx_t     *ctx;
     sl_kafka_topic_conf_t   *ktcf, **t, **ktcfp;
 
     value = cf->args->elts;
@@ -815,9 +861,48 @@ sl_kafka_topic(sl_conf_t *cf, sl_command_t *cmd, void *conf)
 
     *ktcfp = ktcf;
 
-    /* the block takes partitions and the log { } settings */
+    /* every kafka module's configuration for this topic */
+
+    ctx = sl_pcalloc(cf->pool, sizeof(sl_kafka_conf_ctx_t));
+    if (ctx == NULL) {
+        return SL_CONF_ERROR;
+    }
+
+    ctx->main_conf = ((sl_kafka_conf_ctx_t *) cf->ctx)->main_conf;
+    ctx->topic_conf = sl_pcalloc(cf->pool,
+                                 sizeof(void *) * sl_kafka_max_module);
+    if (ctx->topic_conf == NULL) {
+        return SL_CONF_ERROR;
+    }
+
+    for (m = 0; cf->cycle->modules[m]; m++) {
+        module = cf->cycle->modules[m];
+
+        if (module->type != SL_KAFKA_MODULE) {
+            continue;
+        }
+
+        kmodule = module->ctx;
+        mi = module->ctx_index;
+
+        if (kmodule->create_topic_conf) {
+            ctx->topic_conf[mi] = kmodule->create_topic_conf(cf);
+            if (ctx->topic_conf[mi] == NULL) {
+                return SL_CONF_ERROR;
+            }
+        }
+    }
+
+    ktcf->topic_conf = ctx->topic_conf;
+
+    /*
+     * The block takes partitions, compression and the log { } settings,
+     * then the directives modules declare for SL_KAFKA_TOPIC_CONF.
+     */
 
     save = *cf;
+    cf->ctx = ctx;
+    cf->cmd_type = SL_KAFKA_TOPIC_CONF;
     cf->handler = sl_kafka_topic_handler;
     cf->handler_conf = ktcf;
 
@@ -827,16 +912,6 @@ sl_kafka_topic(sl_conf_t *cf, sl_command_t *cmd, void *conf)
 
     if (rv != SL_CONF_OK) {
         return rv;
-    }
-
-    if (ktcf->compression.data
-        && !sl_str_eq(&ktcf->compression, "producer"))
-    {
-        sl_conf_log_error(SL_LOG_WARN, cf, 0,
-                          "topic \"%.*s\": \"compression %.*s\" is not "
-                          "supported yet, batches are stored as produced",
-                          SL_STR_ARG(&ktcf->name),
-                          SL_STR_ARG(&ktcf->compression));
     }
 
     return SL_CONF_OK;
@@ -874,14 +949,117 @@ sl_kafka_topic_handler(sl_conf_t *cf, sl_command_t *dummy, void *conf)
         return SL_CONF_OK;
     }
 
-    if (sl_str_eq(&value[0], "compression")) {
-        if (cf->args->nelts != 2) {
-            return "takes one value";
+    switch (sl_kafka_topic_module_directive(cf)) {
+
+    case SL_OK:
+        return SL_CONF_OK;
+
+    case SL_ERROR:
+        return SL_CONF_ERROR;
+
+    default:
+        return sl_broker_topic_conf_handler(cf, dummy, &ktcf->conf);
+    }
+}
+
+
+/*
+ * A directive of another kafka module in a topic block (Lua's
+ * produce_by_lua_file, ...): sl_conf_parse() does no module dispatch
+ * in a block with its own handler, so the topic block does it for its
+ * context.  SL_DECLINED when no module declares the name.
+ */
+
+static sl_int_t
+sl_kafka_topic_module_directive(sl_conf_t *cf)
+{
+    char                 *rv;
+    void                 *conf;
+    sl_str_t             *name;
+    sl_uint_t             m, nargs, block, ok;
+    sl_module_t          *module;
+    sl_command_t         *cmd;
+    sl_conf_handler_pt    handler;
+
+    name = cf->args->elts;
+    nargs = cf->args->nelts - 1;
+
+    /* the token that ended the directive: ';' or '{' */
+    block = (cf->conf_file->buffer->pos[-1] == '{');
+
+    for (m = 0; cf->cycle->modules[m]; m++) {
+        module = cf->cycle->modules[m];
+
+        if (module->type != SL_KAFKA_MODULE || module->commands == NULL) {
+            continue;
         }
 
-        ktcf->compression = value[1];
-        return SL_CONF_OK;
+        for (cmd = module->commands; cmd->name.len; cmd++) {
+
+            if (cmd->name.len != name->len
+                || sl_memcmp(cmd->name.data, name->data, name->len) != 0
+                || !(cmd->type & SL_KAFKA_TOPIC_CONF))
+            {
+                continue;
+            }
+
+            if (block != ((cmd->type & SL_CONF_BLOCK) != 0)) {
+                sl_conf_log_error(SL_LOG_EMERG, cf, 0,
+                                  block ? "directive \"%s\" is not "
+                                          "terminated by \";\""
+                                        : "directive \"%s\" has no "
+                                          "opening \"{\"",
+                                  name->data);
+                return SL_ERROR;
+            }
+
+            if (cmd->type & SL_CONF_ANY) {
+                ok = 1;
+
+            } else if (cmd->type & SL_CONF_FLAG) {
+                ok = (nargs == 1);
+
+            } else if (cmd->type & SL_CONF_1MORE) {
+                ok = (nargs >= 1);
+
+            } else if (cmd->type & SL_CONF_2MORE) {
+                ok = (nargs >= 2);
+
+            } else {
+                ok = nargs < SL_CONF_MAX_ARGS
+                     && (cmd->type & ((sl_uint_t) 1 << nargs));
+            }
+
+            if (!ok) {
+                sl_conf_log_error(SL_LOG_EMERG, cf, 0,
+                                  "invalid number of arguments in \"%s\" "
+                                  "directive", name->data);
+                return SL_ERROR;
+            }
+
+            conf = ((sl_kafka_conf_ctx_t *) cf->ctx)
+                       ->topic_conf[module->ctx_index];
+
+            /* a block directive may parse its block the usual way */
+            handler = cf->handler;
+            cf->handler = NULL;
+
+            rv = cmd->set(cf, cmd, conf);
+
+            cf->handler = handler;
+
+            if (rv == SL_CONF_OK) {
+                return SL_OK;
+            }
+
+            if (rv != SL_CONF_ERROR) {
+                sl_conf_log_error(SL_LOG_EMERG, cf, 0, "\"%s\" directive %s",
+                                  name->data, rv);
+            }
+
+            return SL_ERROR;
+        }
     }
 
-    return sl_broker_topic_conf_handler(cf, dummy, &ktcf->conf);
+    return SL_DECLINED;
 }

@@ -20,8 +20,10 @@
 #define SL_KAFKA_MODULE            0x4b41464b     /* "KAFK" */
 
 #define SL_KAFKA_MAIN_CONF         0x02000000
+#define SL_KAFKA_TOPIC_CONF        0x04000000   /* in topic NAME { } */
 
 #define SL_KAFKA_MAIN_CONF_OFFSET  offsetof(sl_kafka_conf_ctx_t, main_conf)
+#define SL_KAFKA_TOPIC_CONF_OFFSET offsetof(sl_kafka_conf_ctx_t, topic_conf)
 
 
 /* Kafka's error codes */
@@ -46,8 +48,10 @@
 #define SL_KAFKA_INVALID_CONFIG                40
 #define SL_KAFKA_INVALID_REQUEST               42
 #define SL_KAFKA_UNSUPPORTED_FOR_MESSAGE_FORMAT 43
+#define SL_KAFKA_POLICY_VIOLATION              44
 #define SL_KAFKA_KAFKA_STORAGE_ERROR           56
 #define SL_KAFKA_UNKNOWN_LEADER_EPOCH          75
+#define SL_KAFKA_UNSUPPORTED_COMPRESSION_TYPE  76
 #define SL_KAFKA_INVALID_RECORD                87
 #define SL_KAFKA_UNKNOWN_TOPIC_ID              100
 #define SL_KAFKA_INCONSISTENT_TOPIC_ID         103
@@ -74,13 +78,20 @@ typedef sl_int_t (*sl_kafka_handler_pt)(sl_kafka_request_t *r);
 
 typedef struct {
     void                   **main_conf;
+    void                   **topic_conf;     /* in a topic { } block */
 } sl_kafka_conf_ctx_t;
 
 
+/*
+ * A module's directives of the SL_KAFKA_TOPIC_CONF context get the
+ * configuration create_topic_conf made for that topic; the module finds
+ * them again, by topic, in sl_kafka_topic_conf_t.topic_conf.
+ */
 typedef struct {
     sl_int_t               (*postconfiguration)(sl_conf_t *cf);
     void                  *(*create_main_conf)(sl_conf_t *cf);
     char                  *(*init_main_conf)(sl_conf_t *cf, void *conf);
+    void                  *(*create_topic_conf)(sl_conf_t *cf);
 } sl_kafka_module_t;
 
 
@@ -117,6 +128,8 @@ typedef struct {
     sl_int_t                 partitions;
     sl_broker_topic_conf_t   conf;
     sl_str_t                 compression;
+    void                   **topic_conf;     /* every module's, by
+                                                ctx_index */
 } sl_kafka_topic_conf_t;
 
 
@@ -128,6 +141,8 @@ struct sl_kafka_session_s {
     u_char                  *large;          /* a frame larger than buffer */
     size_t                   large_size;
     size_t                   large_have;
+    u_char                  *lbuf;           /* kept for the next one */
+    size_t                   lcap;
 
     sl_queue_t               requests;       /* in arrival order */
     sl_uint_t                nrequests;

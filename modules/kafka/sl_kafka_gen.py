@@ -522,7 +522,7 @@ class Gen:
         for k in range(max(keys) + 1):
             if k not in byk:
                 c.append("    { -1, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, "
-                         "NULL, -1 },")
+                         "NULL, -1, -1 },")
                 continue
             rq, _, valid = byk[k]["Request"]
             rs, rtop, _ = byk[k]["Response"]
@@ -532,9 +532,11 @@ class Gen:
             rqc = api + "_req"
             rsc = api + "_resp"
             err = "-1"
+            errmax = -1
             for x in rtop.fields:
                 if x.name == "error_code" and x.r[0] == valid[0]:
                     err = "offsetof(sl_kafka_%s_t, error_code)" % rsc
+                    errmax = min(x.r[1], valid[1])
             c.append("    { %d, \"%s\", %d, %d, %d," % (k, keys[k], valid[0],
                                                        valid[1], flex))
             c.append("      sizeof(sl_kafka_%s_t)," % rqc)
@@ -543,7 +545,7 @@ class Gen:
             c.append("      sl_kafka_encode_%s," % rqc)
             c.append("      sl_kafka_decode_%s," % rsc)
             c.append("      sl_kafka_encode_%s," % rsc)
-            c.append("      %s }," % err)
+            c.append("      %s, %d }," % (err, errmax))
         c.append("};")
 
         write(os.path.join(outdir, "sl_kafka_msgs.h"), h)
@@ -613,6 +615,7 @@ typedef struct {
     void                   (*encode_response)(sl_kafka_wr_t *wr,
                                               sl_int_t v, void *m);
     ssize_t                  error_offset;    /* top-level ErrorCode */
+    int16_t                  error_max_version;   /* ... up to here */
 } sl_kafka_msg_t;
 
 

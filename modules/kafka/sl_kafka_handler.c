@@ -15,10 +15,14 @@
 
 #include <sl_config.h>
 #include <sl_core.h>
+#include <sl_broker_batch.h>
 #include <sl_kafka.h>
 
 
 #define SL_KAFKA_REQUEST_POOL_SIZE  4096
+#define SL_KAFKA_SEND_TIMEOUT       60000
+/* a large-frame buffer up to this size is kept for the next frame */
+#define SL_KAFKA_LARGE_KEEP         (8 * 1024 * 1024)
 
 
 static void sl_kafka_read_handler(sl_event_t *rev);
@@ -32,6 +36,7 @@ static sl_int_t sl_kafka_unsupported(sl_kafka_request_t *r,
 static sl_int_t sl_kafka_complete(sl_kafka_request_t *r, sl_int_t rc);
 static sl_int_t sl_kafka_encode(sl_kafka_request_t *r);
 static sl_int_t sl_kafka_flush(sl_kafka_session_t *s);
+static sl_int_t sl_kafka_idle(sl_kafka_session_t *s);
 static void sl_kafka_close_session(sl_kafka_session_t *s);
 static u_char *sl_kafka_log_error(sl_log_t *log, u_char *buf, size_t len);
 
@@ -68,6 +73,8 @@ sl_kafka_init_connection(sl_connection_t *c)
 
     (void) sl_tcp_nodelay(c->fd);
 
+    /* the idle timer does not hold up a graceful exit */
+    c->read->cancelable = 1;
     sl_add_timer(c->read, kmcf->idle_timeout);
 
     if (sl_kafka_read(s) != SL_OK) {
@@ -132,6 +139,12 @@ sl_kafka_read_handler(sl_event_t *rev)
         return;
     }
 
+    if (c->close) {
+        /* a graceful exit closes connections between requests */
+        sl_kafka_close_session(s);
+        return;
+    }
+
     if (sl_kafka_read(s) != SL_OK) {
         sl_kafka_close_session(s);
     }
@@ -148,6 +161,8 @@ sl_kafka_write_handler(sl_event_t *wev)
     s = c->data;
 
     if (wev->timedout) {
+        sl_log_error(SL_LOG_INFO, c->log, 0,
+                     "kafka: client timed out while sending response");
         sl_kafka_close_session(s);
         return;
     }
@@ -163,7 +178,38 @@ sl_kafka_write_handler(sl_event_t *wev)
         if (sl_kafka_read(s) != SL_OK) {
             sl_kafka_close_session(s);
         }
+
+        return;
     }
+
+    if (sl_kafka_idle(s) != SL_OK) {
+        sl_kafka_close_session(s);
+    }
+}
+
+
+/*
+ * A connection with nothing in flight is idle: a graceful exit may
+ * close it (and, once exiting, we close it ourselves).
+ */
+
+static sl_int_t
+sl_kafka_idle(sl_kafka_session_t *s)
+{
+    sl_buf_t         *b;
+    sl_connection_t  *c;
+
+    c = s->connection;
+    b = s->buffer;
+
+    c->idle = (s->nrequests == 0 && s->out == NULL && s->large == NULL
+               && b->pos == b->last);
+
+    if (c->idle && sl_exiting) {
+        return SL_DONE;
+    }
+
+    return SL_OK;
 }
 
 
@@ -277,7 +323,7 @@ sl_kafka_read(sl_kafka_session_t *s)
         return SL_ERROR;
     }
 
-    return SL_OK;
+    return sl_kafka_idle(s);
 
 error:
 
@@ -306,8 +352,13 @@ sl_kafka_next_frame(sl_kafka_session_t *s)
 
         rc = sl_kafka_process(s, s->large, s->large_size);
 
-        sl_free(s->large);
         s->large = NULL;
+
+        if (s->lcap > SL_KAFKA_LARGE_KEEP) {
+            sl_free(s->lbuf);
+            s->lbuf = NULL;
+            s->lcap = 0;
+        }
 
         return rc;
     }
@@ -337,12 +388,27 @@ sl_kafka_next_frame(sl_kafka_session_t *s)
         return SL_AGAIN;
     }
 
-    /* a frame larger than the buffer: give it a buffer of its own */
+    /*
+     * A frame larger than the buffer gets a buffer of its own, kept for
+     * the next one: producers send large frames one after another, and
+     * fresh memory costs a page fault per page.
+     */
 
-    s->large = sl_alloc(size, c->log);
-    if (s->large == NULL) {
-        return SL_ERROR;
+    if (s->lcap < (size_t) size) {
+        if (s->lbuf) {
+            sl_free(s->lbuf);
+            s->lcap = 0;
+        }
+
+        s->lbuf = sl_alloc(size, c->log);
+        if (s->lbuf == NULL) {
+            return SL_ERROR;
+        }
+
+        s->lcap = size;
     }
+
+    s->large = s->lbuf;
 
     copy = have - 4;
 
@@ -505,7 +571,7 @@ sl_kafka_unsupported(sl_kafka_request_t *r, sl_kafka_rd_t *rd)
     if (msg == NULL
         || msg->error_offset < 0
         || r->version < msg->min_version
-        || r->version > msg->max_version)
+        || r->version > msg->error_max_version)
     {
         sl_log_error(SL_LOG_ERR, r->log, 0,
                      "kafka: unsupported request: API key %d version %d, "
@@ -615,6 +681,12 @@ sl_kafka_request_finalize(sl_kafka_request_t *r, sl_int_t rc)
         if (sl_kafka_read(s) != SL_OK) {
             sl_kafka_close_session(s);
         }
+
+        return;
+    }
+
+    if (sl_kafka_idle(s) != SL_OK) {
+        sl_kafka_close_session(s);
     }
 }
 
@@ -700,9 +772,15 @@ sl_kafka_flush(sl_kafka_session_t *s)
 sending:
 
     if (s->out) {
+        /* a client that stops reading must not hold a worker forever */
+        sl_add_timer(c->write, SL_KAFKA_SEND_TIMEOUT);
+
         if (sl_handle_write_event(c->write, 0) != SL_OK) {
             return SL_ERROR;
         }
+
+    } else if (c->write->timer_set) {
+        sl_del_timer(c->write);
     }
 
     return SL_OK;
@@ -738,10 +816,12 @@ sl_kafka_close_session(sl_kafka_session_t *s)
 
     s->nrequests = 0;
 
-    if (s->large) {
-        sl_free(s->large);
-        s->large = NULL;
+    if (s->lbuf) {
+        sl_free(s->lbuf);
+        s->lbuf = NULL;
     }
+
+    s->large = NULL;
 
     c = s->connection;
     c->log->data = NULL;
@@ -786,6 +866,12 @@ sl_kafka_error(sl_int_t err)
 
     case SL_BROKER_ERR_INVALID_RECORD:
         return SL_KAFKA_INVALID_RECORD;
+
+    case SL_BROKER_ERR_POLICY:
+        return SL_KAFKA_POLICY_VIOLATION;
+
+    case SL_BROKER_ERR_NO_CODEC:
+        return SL_KAFKA_UNSUPPORTED_COMPRESSION_TYPE;
 
     case SL_BROKER_ERR_STORAGE:
     case SL_BROKER_ERR_NO_MEMORY:

@@ -1576,6 +1576,7 @@ typedef struct {
     void                   (*encode_response)(sl_kafka_wr_t *wr,
                                               sl_int_t v, void *m);
     ssize_t                  error_offset;    /* top-level ErrorCode */
+    int16_t                  error_max_version;   /* ... up to here */
 } sl_kafka_msg_t;
 
 

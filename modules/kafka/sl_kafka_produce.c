@@ -10,6 +10,7 @@
 
 #include <sl_config.h>
 #include <sl_core.h>
+#include <sl_broker_filter.h>
 #include <sl_kafka.h>
 
 
@@ -117,11 +118,13 @@ sl_kafka_produce_records(sl_kafka_request_t *r, sl_broker_partition_t *part,
     sl_kafka_produce_resp_partition_produce_response_t *rp,
     sl_uint_t *appended)
 {
-    u_char    *p;
-    size_t     len, size;
-    int32_t    blen;
-    int64_t    base, append_time;
-    sl_int_t   rc, first;
+    u_char               *p;
+    size_t                len, size;
+    int32_t               blen;
+    int64_t               base, append_time;
+    sl_int_t              rc, first;
+    sl_broker_batch_t     b;
+    sl_broker_produce_t   pr;
 
     p = records->data;
     len = records->len;
@@ -155,8 +158,41 @@ sl_kafka_produce_records(sl_kafka_request_t *r, sl_broker_partition_t *part,
 
         size = (size_t) blen + 12;
 
-        rc = sl_broker_log_append(part, p, size, &base, &append_time,
-                                  r->log);
+        /*
+         * the produce filters (Lua, recompression) see a batch whose
+         * CRC is known good, and may replace or drop it
+         */
+
+        if (sl_broker_batch_parse(p, size, &b) != SL_BROKER_OK) {
+            return SL_KAFKA_CORRUPT_MESSAGE;
+        }
+
+        sl_memzero(&pr, sizeof(sl_broker_produce_t));
+        pr.topic = part->topic;
+        pr.partition = part;
+        pr.batch = p;
+        pr.len = size;
+        pr.pool = r->pool;
+        pr.log = r->log;
+
+        rc = sl_broker_produce_filters(&pr);
+        if (rc != SL_BROKER_OK) {
+            if (pr.error.len) {
+                rp->error_message = pr.error;
+            }
+
+            return sl_kafka_error(rc);
+        }
+
+        if (pr.len == 0) {
+            /* every record dropped: nothing to append */
+            p += size;
+            len -= size;
+            continue;
+        }
+
+        rc = sl_broker_log_append(part, pr.batch, pr.len, &base,
+                                  &append_time, r->log);
         if (rc != SL_BROKER_OK) {
             return sl_kafka_error(rc);
         }

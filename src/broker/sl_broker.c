@@ -18,6 +18,8 @@
  *         delete_retention        1d;
  *         flush                   interval 1s;  # always | every N | off
  *         max_record_batch_bytes  1m;
+ *         compression             producer;  # none gzip snappy lz4 zstd
+ *         compression_level       0;       # the codec's default
  *         zone_size               32m;     # registry and partition states
  *     }
  */
@@ -27,6 +29,7 @@
 #include <sl_core.h>
 #include <sl_broker.h>
 #include <sl_broker_storage.h>
+#include <sl_broker_batch.h>
 
 
 #define SL_BROKER_ZONE_SIZE        (32 * 1024 * 1024)
@@ -49,6 +52,8 @@ static char *sl_broker_set_retention(sl_conf_t *cf, sl_command_t *cmd,
 static char *sl_broker_set_retention_bytes(sl_conf_t *cf, sl_command_t *cmd,
     void *conf);
 static char *sl_broker_set_flush(sl_conf_t *cf, sl_command_t *cmd,
+    void *conf);
+static char *sl_broker_set_compression(sl_conf_t *cf, sl_command_t *cmd,
     void *conf);
 static char *sl_broker_set_timestamp(sl_conf_t *cf, sl_command_t *cmd,
     void *conf);
@@ -141,6 +146,20 @@ static sl_command_t  sl_broker_topic_commands[] = {
       sl_conf_set_size_slot,
       0,
       offsetof(sl_broker_topic_conf_t, max_record_batch_bytes),
+      NULL },
+
+    { sl_string("compression"),
+      SL_CONF_TAKE1,
+      sl_broker_set_compression,
+      0,
+      0,
+      NULL },
+
+    { sl_string("compression_level"),
+      SL_CONF_TAKE1,
+      sl_conf_set_num_slot,
+      0,
+      offsetof(sl_broker_topic_conf_t, compression_level),
       NULL },
 
     { sl_string("message_timestamp_type"),
@@ -241,7 +260,9 @@ static sl_broker_topic_conf_t  sl_broker_defaults = {
     10000,                              /* flush_every */
     1000,                               /* flush interval 1s */
     1024 * 1024,                        /* max_record_batch_bytes 1m */
-    SL_BROKER_CREATE_TIME
+    SL_BROKER_CREATE_TIME,
+    SL_BROKER_CODEC_PRODUCER,           /* compression: as sent */
+    0                                   /* compression_level */
 };
 
 
@@ -534,6 +555,44 @@ sl_broker_set_flush(sl_conf_t *cf, sl_command_t *cmd, void *conf)
 }
 
 
+/* compression producer | none | gzip | snappy | lz4 | zstd */
+
+static char *
+sl_broker_set_compression(sl_conf_t *cf, sl_command_t *cmd, void *conf)
+{
+    sl_broker_topic_conf_t *tcf = conf;
+
+    sl_int_t   codec;
+    sl_str_t  *value;
+
+    if (tcf->compression_type != SL_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (sl_str_eq(&value[1], "producer")) {
+        tcf->compression_type = SL_BROKER_CODEC_PRODUCER;
+        return SL_CONF_OK;
+    }
+
+    codec = sl_broker_codec_by_name(value[1].data, value[1].len);
+
+    if (codec == SL_ERROR) {
+        return "takes \"producer\", \"none\", \"gzip\", \"snappy\", \"lz4\" "
+               "or \"zstd\"";
+    }
+
+    if (!sl_broker_codec_available((sl_uint_t) codec)) {
+        return "needs the compress module";
+    }
+
+    tcf->compression_type = codec;
+
+    return SL_CONF_OK;
+}
+
+
 /* message_timestamp_type create | append */
 
 static char *
@@ -608,7 +667,9 @@ sl_broker_zone_root(sl_slab_pool_t *sp, sl_log_t *log)
         return SL_ERROR;
     }
 
-    if (sl_shmtx_create(&sl_broker_sh->lock) != SL_OK) {
+    if (sl_shmtx_create(&sl_broker_sh->lock) != SL_OK
+        || sl_shmtx_create(&sl_broker_sh->slots_lock) != SL_OK)
+    {
         return SL_ERROR;
     }
 
@@ -622,13 +683,23 @@ sl_int_t
 sl_broker_init_storage(sl_broker_conf_t *conf, sl_log_t *log)
 {
     u_char           *p;
-    sl_shm_t          shm;
     sl_slab_pool_t   *sp;
+
+    static sl_shm_t   shm;
 
     sl_broker_cf = conf;
 
     if (conf->zone_size == SL_CONF_UNSET_SIZE || conf->zone_size == 0) {
         conf->zone_size = SL_BROKER_ZONE_SIZE;
+    }
+
+    /* a previous instance in this process (tests) is forgotten */
+
+    sl_broker_local_drop_all();
+    sl_broker_linger_reap(1);
+
+    if (shm.addr) {
+        sl_shm_free(&shm);
     }
 
     sl_memzero(&shm, sizeof(sl_shm_t));
@@ -652,11 +723,6 @@ sl_broker_init_storage(sl_broker_conf_t *conf, sl_log_t *log)
     sl_slab_init(sp);
 
     sl_broker_shpool = sp;
-
-    /* a previous instance in this process (tests) is forgotten */
-
-    sl_broker_local_drop(NULL);
-    sl_broker_linger_reap(1);
 
     if (sl_broker_zone_root(sp, log) != SL_OK) {
         return SL_ERROR;
@@ -950,8 +1016,8 @@ sl_broker_shfree_later(void *p)
     f->p = p;
     f->after_ms = sl_broker_mono_ms() + SL_BROKER_LINGER_MS;
 
-    (void) sl_shmtx_lock(&sl_broker_sh->lock);
+    (void) sl_shmtx_lock(&sl_broker_sh->slots_lock);
     f->next = sl_broker_sh->free_later;
     sl_broker_sh->free_later = f;
-    sl_shmtx_unlock(&sl_broker_sh->lock);
+    sl_shmtx_unlock(&sl_broker_sh->slots_lock);
 }

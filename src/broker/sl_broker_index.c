@@ -155,3 +155,35 @@ sl_broker_index_check(u_char *imap, uint32_t n, off_t size)
 
     return SL_OK;
 }
+
+
+/* the last entry whose position is at or before pos ({0, 0} if none) */
+
+sl_broker_ientry_t
+sl_broker_index_seek(u_char *imap, uint32_t n, off_t pos)
+{
+    uint32_t            lo, hi, mid, r, p;
+    sl_broker_ientry_t  found;
+
+    lo = 0;
+    hi = n;
+    found.rel = 0;
+    found.pos = 0;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+
+        sl_broker_index_get(imap, mid, &r, &p);
+
+        if ((off_t) p <= pos) {
+            found.rel = r;
+            found.pos = p;
+            lo = mid + 1;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    return found;
+}

@@ -34,8 +34,6 @@ static sl_broker_lseg_t *sl_broker_active(sl_broker_local_t *lc,
 static void sl_broker_repair(sl_broker_partition_t *part, sl_log_t *log);
 static sl_int_t sl_broker_roll_locked(sl_broker_partition_t *part,
     sl_broker_local_t *lc, int64_t now, sl_log_t *log);
-static void sl_broker_index_batch(sl_broker_tail_t *t, sl_broker_lseg_t *ls,
-    int64_t base, int64_t last, int64_t max_ts, off_t pos, size_t interval);
 static sl_int_t sl_broker_check_keys(u_char *batch, size_t len);
 static sl_int_t sl_broker_find_time(sl_broker_local_t *lc, sl_uint_t i,
     off_t end, uint32_t n, int64_t ts, int64_t *offset, int64_t *timestamp,
@@ -550,8 +548,7 @@ sl_broker_log_append(sl_broker_partition_t *part, u_char *batch,
     nt = &pl->tail[pl->cur ^ 1];
     *nt = *t;
 
-    sl_broker_index_batch(nt, ls, base, last, max_ts, pos,
-                          conf->index_interval);
+    sl_broker_index_batch(nt, ls, base, max_ts, pos, conf->index_interval);
 
     nt->pos = pos + len;
     nt->next_offset = last + 1;
@@ -604,9 +601,9 @@ failed:
  * with it a time entry when the largest timestamp grew.
  */
 
-static void
+void
 sl_broker_index_batch(sl_broker_tail_t *t, sl_broker_lseg_t *ls,
-    int64_t base, int64_t last, int64_t max_ts, off_t pos, size_t interval)
+    int64_t base, int64_t max_ts, off_t pos, size_t interval)
 {
     if (max_ts > t->max_timestamp) {
         t->max_timestamp = max_ts;
@@ -828,8 +825,9 @@ sl_int_t
 sl_broker_log_read(sl_broker_partition_t *part, int64_t offset,
     size_t max_bytes, sl_broker_read_t *rd, sl_log_t *log)
 {
-    off_t               end, pos, start, total, next;
+    off_t               end, apos, pos, start, total, next;
     size_t              need, cap;
+    sl_broker_ientry_t  skip;
     int64_t             hw, base, last;
     uint64_t            gen;
     uint32_t            n, an, len;
@@ -878,7 +876,7 @@ sl_broker_log_read(sl_broker_partition_t *part, int64_t offset,
         rd->log_start_offset = sl_atomic_load(&part->log_start_offset);
 
         an = sl_atomic_load(&pl->index_n);
-        end = sl_atomic_load(&pl->active_pos);
+        apos = sl_atomic_load(&pl->active_pos);
 
         if (sl_atomic_load(&part->generation) != gen) {
             continue;
@@ -912,6 +910,7 @@ sl_broker_log_read(sl_broker_partition_t *part, int64_t offset,
             base = lc->info[i].base_offset;
 
             if (active) {
+                end = apos;
                 n = an;
                 need = sl_max((size_t) end, cap);
 
@@ -960,6 +959,23 @@ sl_broker_log_read(sl_broker_partition_t *part, int64_t offset,
                         start = pos;
                         rd->first_offset = base;
                         total = next - pos;
+
+                        /*
+                         * Jump through the index to near the end of the
+                         * range rather than touch every batch header.
+                         */
+
+                        skip = sl_broker_index_seek(ls->imap, n,
+                                                    start + max_bytes);
+
+                        if (skip.pos > next && skip.pos < end
+                            && lc->info[i].base_offset + (int64_t) skip.rel
+                               < hw)
+                        {
+                            total = skip.pos - start;
+                            pos = skip.pos;
+                            continue;
+                        }
                     }
 
                 } else {
@@ -1591,7 +1607,11 @@ sl_broker_part_open(sl_broker_partition_t *part, sl_uint_t create,
         (void) sl_broker_local_sync(lc, log);
 
         ls = &lc->segs[pl->nsegs - 1];
-        if (sl_broker_seg_open(part, seg, ls, 1, log) != SL_OK) {
+
+        if (ls->fd == SL_INVALID_FILE
+            ? sl_broker_seg_open(part, seg, ls, 1, log) != SL_OK
+            : sl_broker_seg_extend(part, ls, log) != SL_OK)
+        {
             return SL_ERROR;
         }
 
@@ -1752,6 +1772,8 @@ sl_broker_seg_scan(sl_broker_partition_t *part, sl_broker_lseg_t *ls,
     sl_log_t *log)
 {
     off_t               pos;
+    u_char             *e;
+    size_t              i;
     sl_int_t            rc;
     sl_broker_batch_t   b;
 
@@ -1815,9 +1837,7 @@ sl_broker_seg_scan(sl_broker_partition_t *part, sl_broker_lseg_t *ls,
             break;
         }
 
-        sl_broker_index_batch(t, ls, b.base_offset,
-                              b.base_offset + b.last_offset_delta,
-                              b.max_timestamp, pos,
+        sl_broker_index_batch(t, ls, b.base_offset, b.max_timestamp, pos,
                               part->topic->conf.index_interval);
 
         pos += SL_BROKER_B_LOG_OVERHEAD + b.length;
@@ -1825,16 +1845,35 @@ sl_broker_seg_scan(sl_broker_partition_t *part, sl_broker_lseg_t *ls,
         t->next_offset = b.base_offset + b.last_offset_delta + 1;
     }
 
-    /* entries past the rebuilt ones are cleared */
+    /*
+     * Entries past the rebuilt ones are cleared; they were written in
+     * order, so the first empty one ends the stale ones.
+     */
 
-    if (ls->imap_len > t->index_n * SL_BROKER_INDEX_ENTRY) {
-        sl_memzero(ls->imap + t->index_n * SL_BROKER_INDEX_ENTRY,
-                   ls->imap_len - t->index_n * SL_BROKER_INDEX_ENTRY);
+    for (i = t->index_n;
+         (i + 1) * SL_BROKER_INDEX_ENTRY <= ls->imap_len;
+         i++)
+    {
+        e = ls->imap + i * SL_BROKER_INDEX_ENTRY;
+
+        if (sl_broker_get64(e) == 0) {
+            break;
+        }
+
+        sl_memzero(e, SL_BROKER_INDEX_ENTRY);
     }
 
-    if (ls->tmap_len > t->timeindex_n * SL_BROKER_TIMEINDEX_ENTRY) {
-        sl_memzero(ls->tmap + t->timeindex_n * SL_BROKER_TIMEINDEX_ENTRY,
-                   ls->tmap_len - t->timeindex_n * SL_BROKER_TIMEINDEX_ENTRY);
+    for (i = t->timeindex_n;
+         (i + 1) * SL_BROKER_TIMEINDEX_ENTRY <= ls->tmap_len;
+         i++)
+    {
+        e = ls->tmap + i * SL_BROKER_TIMEINDEX_ENTRY;
+
+        if (sl_broker_get64(e) == 0 && sl_broker_get32(e + 8) == 0) {
+            break;
+        }
+
+        sl_memzero(e, SL_BROKER_TIMEINDEX_ENTRY);
     }
 
     sc->expect = t->next_offset;
@@ -1887,4 +1926,20 @@ sl_uint_t
 sl_broker_log_segments(sl_broker_partition_t *part)
 {
     return ((sl_broker_plog_t *) part->data)->nsegs;
+}
+
+
+/* forgets every partition (a new storage in the same process: tests) */
+
+void
+sl_broker_local_drop_all(void)
+{
+    sl_uint_t  i;
+
+    for (i = 0; i < sl_broker_nlocals; i++) {
+        if (sl_broker_locals[i] && sl_broker_locals[i]->part) {
+            sl_broker_local_release(sl_broker_locals[i]);
+            sl_broker_locals[i]->part = NULL;
+        }
+    }
 }

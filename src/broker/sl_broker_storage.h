@@ -114,6 +114,7 @@ struct sl_broker_free_s {
 /* the root of the shared zone */
 typedef struct {
     sl_shmtx_t               lock;          /* the registry */
+    sl_shmtx_t               slots_lock;    /* slots, serial */
     sl_broker_topic_t      **topics;        /* sorted by name */
     sl_uint_t                ntopics;
     sl_uint_t                nalloc;
@@ -228,6 +229,13 @@ int64_t sl_broker_mono_ms(void);
 int64_t sl_broker_wall_ms(void);
 
 /* sl_broker_index.c */
+typedef struct {
+    uint32_t                 rel;
+    uint32_t                 pos;
+} sl_broker_ientry_t;
+
+sl_broker_ientry_t sl_broker_index_seek(u_char *imap, uint32_t n,
+    off_t pos);
 void sl_broker_index_put(u_char *imap, uint32_t i, uint32_t rel, uint32_t pos);
 void sl_broker_index_get(u_char *imap, uint32_t i, uint32_t *rel,
     uint32_t *pos);
@@ -247,12 +255,16 @@ sl_broker_local_t *sl_broker_local(sl_broker_partition_t *part,
 /* copies the shared segment list; call with the partition locked */
 sl_int_t sl_broker_local_sync(sl_broker_local_t *lc, sl_log_t *log);
 void sl_broker_local_drop(sl_broker_partition_t *part);
+void sl_broker_local_drop_all(void);
 sl_int_t sl_broker_lock(sl_broker_partition_t *part, sl_log_t *log);
 #define sl_broker_unlock(part)  sl_shmtx_unlock(&(part)->lock)
 sl_int_t sl_broker_part_open(sl_broker_partition_t *part, sl_uint_t create,
     sl_uint_t clean, sl_log_t *log);
 sl_broker_tail_t *sl_broker_tail(sl_broker_plog_t *pl);
 void sl_broker_publish(sl_broker_partition_t *part, sl_broker_tail_t *t);
+/* the index rules of an appended batch at pos, into t and ls's maps */
+void sl_broker_index_batch(sl_broker_tail_t *t, sl_broker_lseg_t *ls,
+    int64_t base, int64_t max_ts, off_t pos, size_t interval);
 sl_int_t sl_broker_segs_remove(sl_broker_partition_t *part, sl_uint_t from,
     sl_uint_t n);
 sl_int_t sl_broker_part_remove_files(sl_broker_partition_t *part,

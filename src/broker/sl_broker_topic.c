@@ -13,6 +13,7 @@
 #include <sl_core.h>
 #include <sl_broker.h>
 #include <sl_broker_storage.h>
+#include <sl_broker_batch.h>
 
 
 #define SL_BROKER_LONG_MAX  "9223372036854775807"
@@ -376,7 +377,7 @@ sl_broker_partition_alloc(sl_broker_topic_t *topic, sl_int_t id,
         return NULL;
     }
 
-    (void) sl_shmtx_lock(&sl_broker_sh->lock);
+    (void) sl_shmtx_lock(&sl_broker_sh->slots_lock);
 
     for (slot = 0; slot < SL_BROKER_MAX_SLOTS; slot++) {
         if (!(sl_broker_sh->slots[slot / 8] & (1 << (slot % 8)))) {
@@ -387,7 +388,7 @@ sl_broker_partition_alloc(sl_broker_topic_t *topic, sl_int_t id,
 
     pl->serial = ++sl_broker_sh->serial;
 
-    sl_shmtx_unlock(&sl_broker_sh->lock);
+    sl_shmtx_unlock(&sl_broker_sh->slots_lock);
 
     if (slot == SL_BROKER_MAX_SLOTS) {
         sl_log_error(SL_LOG_ERR, log, 0, "too many partitions");
@@ -409,9 +410,9 @@ sl_broker_partition_free(sl_broker_partition_t *part)
 
     pl = part->data;
 
-    (void) sl_shmtx_lock(&sl_broker_sh->lock);
+    (void) sl_shmtx_lock(&sl_broker_sh->slots_lock);
     sl_broker_sh->slots[pl->slot / 8] &= (u_char) ~(1 << (pl->slot % 8));
-    sl_shmtx_unlock(&sl_broker_sh->lock);
+    sl_shmtx_unlock(&sl_broker_sh->slots_lock);
 
     if (pl->segs) {
         sl_broker_shfree(pl->segs);
@@ -431,6 +432,8 @@ sl_broker_topic_parts(sl_broker_topic_t *topic, sl_int_t from, sl_int_t to,
     sl_int_t                 i, rc;
     struct stat              st;
     sl_broker_partition_t  **parts, **old;
+
+    /* called with the registry locked, or before anyone else can see */
 
     parts = sl_broker_shalloc(to * sizeof(sl_broker_partition_t *));
     if (parts == NULL) {
@@ -652,6 +655,10 @@ sl_broker_deferred(int64_t now, sl_log_t *log)
         pt = &t->next;
     }
 
+    sl_shmtx_unlock(&sl_broker_sh->lock);
+
+    (void) sl_shmtx_lock(&sl_broker_sh->slots_lock);
+
     for (pf = &sl_broker_sh->free_later; *pf; /* void */) {
         f = *pf;
 
@@ -665,7 +672,7 @@ sl_broker_deferred(int64_t now, sl_log_t *log)
         pf = &f->next;
     }
 
-    sl_shmtx_unlock(&sl_broker_sh->lock);
+    sl_shmtx_unlock(&sl_broker_sh->slots_lock);
 
     while (dead) {
         t = dead;
@@ -789,6 +796,8 @@ sl_broker_topic_conf_init(sl_broker_topic_conf_t *conf)
     conf->flush_interval = SL_CONF_UNSET_MSEC;
     conf->max_record_batch_bytes = SL_CONF_UNSET_SIZE;
     conf->message_timestamp_type = SL_CONF_UNSET;
+    conf->compression_type = SL_CONF_UNSET;
+    conf->compression_level = SL_CONF_UNSET;
 }
 
 
@@ -822,6 +831,10 @@ sl_broker_topic_conf_merge(sl_broker_topic_conf_t *conf,
                     SL_BROKER_CF_MAX_BATCH_BYTES);
     sl_broker_merge(message_timestamp_type, SL_CONF_UNSET,
                     SL_BROKER_CF_TIMESTAMP_TYPE);
+    sl_broker_merge(compression_type, SL_CONF_UNSET,
+                    SL_BROKER_CF_COMPRESSION);
+    sl_broker_merge(compression_level, SL_CONF_UNSET,
+                    SL_BROKER_CF_COMPRESSION_LEVEL);
 
 #undef sl_broker_merge
 
@@ -878,6 +891,35 @@ sl_broker_conf_num(sl_str_t *value, int64_t *n)
 }
 
 
+/* compression.type: producer, none, gzip, snappy, lz4, zstd */
+
+static sl_int_t
+sl_broker_topic_conf_compression(sl_broker_topic_conf_t *conf,
+    sl_str_t *value)
+{
+    sl_int_t  codec;
+
+    if (sl_str_eq(value, "producer")) {
+        conf->compression_type = SL_BROKER_CODEC_PRODUCER;
+        return SL_BROKER_OK;
+    }
+
+    /* a codec is known only with the compress module */
+
+    codec = sl_broker_codec_by_name(value->data, value->len);
+
+    if (codec == SL_ERROR
+        || !sl_broker_codec_available((sl_uint_t) codec))
+    {
+        return SL_BROKER_ERR_INVALID_CONFIG;
+    }
+
+    conf->compression_type = codec;
+
+    return SL_BROKER_OK;
+}
+
+
 /*
  * Kafka's names.  Returns SL_DECLINED for a name the log does not own
  * (compression.type, min.insync.replicas, ...): the caller decides.
@@ -917,6 +959,25 @@ sl_broker_topic_conf_set(sl_broker_topic_conf_t *conf, sl_str_t *name,
             return SL_BROKER_ERR_INVALID_CONFIG;
         }
 
+        return SL_BROKER_OK;
+    }
+
+    if (sl_str_eq(name, "compression.type")) {
+        return sl_broker_topic_conf_compression(conf, value);
+    }
+
+    if (sl_str_eq(name, "compression.level")
+        || sl_str_eq(name, "compression.gzip.level")
+        || sl_str_eq(name, "compression.lz4.level")
+        || sl_str_eq(name, "compression.zstd.level"))
+    {
+        /* one level, for the topic's codec; -1 is Kafka's default */
+
+        if (sl_broker_conf_num(value, &n) != SL_OK || n < -1 || n > 22) {
+            return SL_BROKER_ERR_INVALID_CONFIG;
+        }
+
+        conf->compression_level = (n == -1) ? 0 : (sl_int_t) n;
         return SL_BROKER_OK;
     }
 
@@ -1077,7 +1138,22 @@ sl_broker_topic_configs(sl_broker_topic_t *topic,
     sl_broker_emit("max.message.bytes", c->max_record_batch_bytes,
                    SL_BROKER_CF_MAX_BATCH_BYTES);
 
+    sl_broker_emit("compression.level", c->compression_level,
+                   SL_BROKER_CF_COMPRESSION_LEVEL);
+
 #undef sl_broker_emit
+
+    {
+        const char  *codec;
+
+        codec = (c->compression_type == SL_BROKER_CODEC_PRODUCER)
+                ? "producer"
+                : sl_broker_codec_name((sl_uint_t) c->compression_type);
+
+        handler(data, "compression.type", (u_char *) codec,
+                sl_strlen(codec),
+                !(topic->overrides & (1 << SL_BROKER_CF_COMPRESSION)));
+    }
 
     if (c->message_timestamp_type == SL_BROKER_LOG_APPEND_TIME) {
         handler(data, "message.timestamp.type", (u_char *) "LogAppendTime",

@@ -1275,7 +1275,15 @@ sl_conf_dump_file(sl_conf_t *cf, sl_conf_file_t *file)
         return SL_ERROR;
     }
 
-    d->name = file->file.name;
+    /* the name may live in the parser's temporary pool */
+    d->name.len = file->file.name.len;
+    d->name.data = sl_pnalloc(sl_conf_dump->pool, d->name.len);
+    if (d->name.data == NULL) {
+        return SL_ERROR;
+    }
+
+    sl_memcpy(d->name.data, file->file.name.data, d->name.len);
+
     d->text.len = 0;
     d->text.data = sl_pnalloc(sl_conf_dump->pool, (size_t) size + 1);
     if (d->text.data == NULL) {

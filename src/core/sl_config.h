@@ -70,18 +70,19 @@ typedef sl_int_t        sl_msec_int_t;
 #define SL_MAX_OFF_T_VALUE   INT64_MAX
 #define SL_ALIGNMENT         sizeof(unsigned long)
 
-#define sl_align(d, a)      (((d) + (a - 1)) & ~(a - 1))
+#define sl_align(d, a)      (((d) + ((a) - 1)) & ~((a) - 1))
 #define sl_align_ptr(p, a)                                                   \
-    (u_char *) (((uintptr_t) (p) + ((uintptr_t) a - 1)) & ~((uintptr_t) a - 1))
+    (u_char *) (((uintptr_t) (p) + ((uintptr_t) (a) - 1))                   \
+                & ~((uintptr_t) (a) - 1))
 
 #define sl_abs(value)       (((value) >= 0) ? (value) : - (value))
-#define sl_max(val1, val2)  ((val1 < val2) ? (val2) : (val1))
-#define sl_min(val1, val2)  ((val1 > val2) ? (val2) : (val1))
+#define sl_max(val1, val2)  (((val1) < (val2)) ? (val2) : (val1))
+#define sl_min(val1, val2)  (((val1) > (val2)) ? (val2) : (val1))
 #define sl_nelems(a)        (sizeof(a) / sizeof((a)[0]))
 
 #define sl_errno            errno
 #define sl_socket_errno     errno
-#define sl_set_errno(err)   errno = err
+#define sl_set_errno(err)   errno = (err)
 
 #if defined(__GNUC__)
 #define SL_PRINTF(f, a)     __attribute__((format(printf, f, a)))

@@ -352,8 +352,6 @@ sl_close_listening_sockets(sl_cycle_t *cycle)
     sl_listening_t   *ls;
     sl_connection_t  *c;
 
-    sl_accept_disabled = 1;
-
     ls = cycle->listening.elts;
 
     for (i = 0; i < cycle->listening.nelts; i++) {
@@ -506,7 +504,7 @@ sl_close_connection(sl_connection_t *c)
     sl_reusable_connection(c, 0);
 
     if (c->listening && !c->read->accept) {
-        sl_stat_add(active, -1);
+        sl_stat_active_add(-1);
     }
 
     sl_free_connection(c);

@@ -857,7 +857,7 @@ sl_delete_pidfile(sl_cycle_t *cycle)
 
     ccf = (sl_core_conf_t *) sl_get_conf(cycle->conf_ctx, sl_core_module);
 
-    name = sl_new_binary ? ccf->oldpid.data : ccf->pid.data;
+    name = ccf->pid.data;
 
     if (sl_delete_file(name) == -1) {
         sl_log_error(SL_LOG_ALERT, cycle->log, sl_errno,
@@ -985,7 +985,6 @@ sl_core_module_create_conf(sl_cycle_t *cycle)
      * set by sl_pcalloc():
      *
      *     ccf->pid = { 0, NULL };
-     *     ccf->oldpid = { 0, NULL };
      *     ccf->working_directory = { 0, NULL };
      */
 
@@ -1004,7 +1003,6 @@ sl_core_module_init_conf(sl_cycle_t *cycle, void *conf)
 {
     sl_core_conf_t  *ccf = conf;
 
-    u_char          *p;
     sl_str_t         name;
     sl_conf_t        cf;
     sl_shm_zone_t   *zone;
@@ -1021,19 +1019,6 @@ sl_core_module_init_conf(sl_cycle_t *cycle, void *conf)
     if (sl_get_full_name(cycle->pool, &cycle->prefix, &ccf->pid) != SL_OK) {
         return SL_CONF_ERROR;
     }
-
-    /* NUL-terminated, with room for ".oldbin" */
-
-    p = sl_pnalloc(cycle->pool, ccf->pid.len + sizeof(".oldbin"));
-    if (p == NULL) {
-        return SL_CONF_ERROR;
-    }
-
-    ccf->oldpid.len = ccf->pid.len + sizeof(".oldbin") - 1;
-    ccf->oldpid.data = p;
-
-    sl_memcpy(p, ccf->pid.data, ccf->pid.len);
-    sl_memcpy(p + ccf->pid.len, ".oldbin", sizeof(".oldbin"));
 
     ccf->pid.data = (u_char *) sl_pstrz(cycle->pool, &ccf->pid);
     if (ccf->pid.data == NULL) {
@@ -1114,7 +1099,8 @@ sl_set_worker_processes(sl_conf_t *cf, sl_command_t *cmd, void *conf)
 
 /*
  * The counters survive a reload (same zone, same memory), so /status
- * keeps counting across configurations.
+ * keeps counting across configurations.  Each process slot counts the
+ * connections its worker opened and closed; the sum is what is open.
  */
 
 static sl_int_t
@@ -1139,4 +1125,33 @@ sl_stat_init_zone(sl_shm_zone_t *zone, void *data)
     zone->data = sl_stat;
 
     return SL_OK;
+}
+
+
+sl_atomic_int_t
+sl_stat_active(void)
+{
+    sl_int_t         i;
+    sl_atomic_int_t  n;
+
+    if (sl_stat == NULL) {
+        return 0;
+    }
+
+    n = 0;
+
+    for (i = 0; i < SL_MAX_PROCESSES; i++) {
+        n += (sl_atomic_int_t) sl_atomic_load(&sl_stat->active[i]);
+    }
+
+    return n;
+}
+
+
+void
+sl_stat_reset_slot(sl_int_t slot)
+{
+    if (sl_stat && slot >= 0 && slot < SL_MAX_PROCESSES) {
+        sl_atomic_store(&sl_stat->active[slot], 0);
+    }
 }

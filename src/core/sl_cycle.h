@@ -86,7 +86,6 @@ typedef struct {
     sl_int_t                  worker_processes;
     sl_int_t                  rlimit_nofile;
     sl_str_t                  pid;
-    sl_str_t                  oldpid;
     sl_str_t                  working_directory;
 } sl_core_conf_t;
 

@@ -214,7 +214,7 @@ sl_log_stderr(sl_err_t err, const char *fmt, ...)
 sl_log_t *
 sl_log_init(u_char *prefix, u_char *error_log)
 {
-    u_char  *p, *name, *dir, *slash;
+    u_char  *p, *name;
     size_t   nlen, plen;
 
     sl_log.file = &sl_log_file;
@@ -261,28 +261,7 @@ sl_log_init(u_char *prefix, u_char *error_log)
         }
     }
 
-    sl_log_file.fd = sl_open_file(name, O_WRONLY|O_APPEND, O_CREAT, 0644);
-
-    if (sl_log_file.fd == SL_INVALID_FILE && sl_errno == SL_ENOENT) {
-
-        /* a fresh prefix: create logs/ */
-
-        dir = (u_char *) strdup((char *) name);
-
-        if (dir) {
-            slash = (u_char *) strrchr((char *) dir, '/');
-
-            if (slash && slash != dir) {
-                *slash = '\0';
-                (void) sl_create_full_path(dir, 0755);
-
-                sl_log_file.fd = sl_open_file(name, O_WRONLY|O_APPEND,
-                                              O_CREAT, 0644);
-            }
-
-            free(dir);
-        }
-    }
+    sl_log_file.fd = sl_open_append_file(name);
 
     if (sl_log_file.fd == SL_INVALID_FILE) {
         sl_log_stderr(sl_errno, "[alert] could not open error log file: "

@@ -299,7 +299,9 @@ sl_palloc_small(sl_pool_t *pool, size_t size, sl_uint_t align)
             m = sl_align_ptr(m, SL_ALIGNMENT);
         }
 
-        if ((size_t) (p->d.end - m) >= size) {
+        /* aligning may step past an end that is not aligned itself */
+
+        if (m <= p->d.end && (size_t) (p->d.end - m) >= size) {
             p->d.last = m + size;
 
             return m;

@@ -154,10 +154,13 @@ sl_slab_init(sl_slab_pool_t *pool)
     pool->start = sl_align_ptr(p + pages * sizeof(sl_slab_page_t),
                                sl_slab_page_size);
 
-    /* the alignment may have eaten a page */
+    /* the alignment may have eaten a page, or in a tiny zone all of it */
 
-    if (pool->start + pages * sl_slab_page_size > pool->end) {
-        pages = (pool->end - pool->start) / sl_slab_page_size;
+    if (pool->start >= pool->end) {
+        pages = 0;
+
+    } else if (pool->start + pages * sl_slab_page_size > pool->end) {
+        pages = (sl_uint_t) (pool->end - pool->start) / sl_slab_page_size;
     }
 
     pool->last = pool->pages + pages;
@@ -211,7 +214,7 @@ sl_slab_alloc_locked(sl_slab_pool_t *pool, size_t size)
 
     if (size >= sl_slab_max_size) {
 
-        if (size > (size_t) (pool->end - pool->start)) {
+        if (size > (size_t) (pool->last - pool->pages) * sl_slab_page_size) {
             page = NULL;
 
         } else {

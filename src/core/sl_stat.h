@@ -1,8 +1,9 @@
 
 /*
- * Process-wide counters in a shared memory zone, summed over workers by
- * construction (each worker adds atomically): what GET /status reports.
- * Modules with their own metrics keep them in their own zones.
+ * Process-wide counters in a shared memory zone: what GET /status
+ * reports.  Workers add to the totals atomically; open connections are
+ * counted per process slot and summed when read.  Modules with their own
+ * metrics keep them in their own zones.
  */
 
 #ifndef _SL_STAT_H_INCLUDED_
@@ -16,9 +17,15 @@
 typedef struct {
     sl_atomic_t       accepted;
     sl_atomic_t       handled;
-    sl_atomic_t       active;       /* open client connections */
     sl_atomic_t       requests;     /* requests of every protocol */
     sl_atomic_t       workers;      /* live worker processes */
+
+    /*
+     * Open client connections, one counter per process slot: a worker
+     * killed with connections open never takes them back, so the master
+     * zeroes the slot of every worker it reaps.  Read with sl_stat_active.
+     */
+    sl_atomic_t       active[SL_MAX_PROCESSES];
 } sl_stat_t;
 
 
@@ -26,7 +33,24 @@ typedef struct {
 extern sl_stat_t  *sl_stat;
 
 #define sl_stat_add(field, n)                                                \
-    if (sl_stat) { (void) sl_atomic_fetch_add(&sl_stat->field, n); }
+    do {                                                                     \
+        if (sl_stat) {                                                       \
+            (void) sl_atomic_fetch_add(&sl_stat->field, n);                  \
+        }                                                                    \
+    } while (0)
+
+#define sl_stat_active_add(n)                                                \
+    do {                                                                     \
+        if (sl_stat) {                                                       \
+            (void) sl_atomic_fetch_add(&sl_stat->active[sl_process_slot],    \
+                                       n);                                   \
+        }                                                                    \
+    } while (0)
+
+/* open client connections of every live worker */
+sl_atomic_int_t sl_stat_active(void);
+/* in the master, for a worker that exited */
+void sl_stat_reset_slot(sl_int_t slot);
 
 
 #endif /* _SL_STAT_H_INCLUDED_ */

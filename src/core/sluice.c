@@ -13,8 +13,7 @@
 static sl_int_t sl_get_options(int argc, char *const *argv);
 static sl_int_t sl_process_options(sl_cycle_t *cycle);
 static void sl_show_version_info(void);
-static void sl_dump_conf_file(sl_pool_t *pool, sl_str_t *prefix,
-    sl_str_t *name, sl_uint_t depth);
+static void sl_show_conf_dump(void);
 
 
 static sl_uint_t   sl_show_help;
@@ -33,10 +32,14 @@ main(int argc, char *const *argv)
     sl_cycle_t      *cycle, init_cycle;
     sl_core_conf_t  *ccf;
 
-    sl_argc = argc;
-    sl_argv = (char **) argv;
+    /* the options point into copies: the process title overwrites argv */
 
-    if (sl_get_options(argc, argv) != SL_OK) {
+    if (sl_save_argv(argc, argv) != SL_OK) {
+        sl_log_stderr(sl_errno, "could not copy the command line");
+        return 1;
+    }
+
+    if (sl_get_options(sl_argc, sl_argv) != SL_OK) {
         return 1;
     }
 
@@ -76,6 +79,14 @@ main(int argc, char *const *argv)
         return 1;
     }
 
+    if (sl_dump_config) {
+        sl_conf_dump = sl_array_create(init_cycle.pool, 4,
+                                       sizeof(sl_conf_dump_t));
+        if (sl_conf_dump == NULL) {
+            return 1;
+        }
+    }
+
     sl_slab_sizes_init();
 
     if (sl_preinit_modules() != SL_OK) {
@@ -99,8 +110,7 @@ main(int argc, char *const *argv)
         }
 
         if (sl_dump_config) {
-            sl_dump_conf_file(cycle->pool, &cycle->conf_prefix,
-                              &cycle->conf_file, 0);
+            sl_show_conf_dump();
         }
 
         return 0;
@@ -122,7 +132,7 @@ main(int argc, char *const *argv)
         return 1;
     }
 
-    if (!sl_inherited && ccf->daemon) {
+    if (ccf->daemon) {
         if (sl_daemon(cycle->log) != SL_OK) {
             return 1;
         }
@@ -145,6 +155,11 @@ main(int argc, char *const *argv)
     }
 
     sl_use_stderr = 0;
+
+    if (sl_init_setproctitle(cycle->log) != SL_OK) {
+        sl_log_error(SL_LOG_WARN, cycle->log, 0,
+                     "the process titles are not set");
+    }
 
     if (sl_process == SL_PROCESS_SINGLE) {
         sl_single_process_cycle(cycle);
@@ -409,161 +424,29 @@ sl_show_version_info(void)
 
 
 /*
- * -T: the configuration file as read, then every file it includes, each
- * under a "# configuration file NAME:" line, the way nginx -T shows them.
- * Includes are found with a light scan of the text: the file already
- * passed the parser, so "include ARG;" at a statement start is enough.
+ * -T: every configuration file as the parser read it (the includes in
+ * the order they were read), each under a "# configuration file NAME:"
+ * line, the way nginx -T shows them.
  */
 
 static void
-sl_dump_conf_file(sl_pool_t *pool, sl_str_t *prefix, sl_str_t *name,
-    sl_uint_t depth)
+sl_show_conf_dump(void)
 {
-    u_char      *buf, *p, *last, *start, quote;
-    size_t       i;
-    glob_t       gl;
-    sl_fd_t      fd;
-    ssize_t      n;
-    sl_str_t     arg, path;
-    struct stat  sb;
-    sl_uint_t    stmt;
+    sl_uint_t        i;
+    sl_conf_dump_t  *d;
 
-    if (depth > 16) {
-        return;
-    }
+    d = sl_conf_dump->elts;
 
-    fd = sl_open_file(name->data, O_RDONLY, 0, 0);
-    if (fd == SL_INVALID_FILE) {
-        return;
-    }
+    for (i = 0; i < sl_conf_dump->nelts; i++) {
+        printf("# configuration file %.*s:\n", SL_STR_ARG(&d[i].name));
+        fwrite(d[i].text.data, 1, d[i].text.len, stdout);
 
-    if (fstat(fd, &sb) == -1 || sb.st_size > 16 * 1024 * 1024) {
-        (void) sl_close_file(fd);
-        return;
-    }
+        if (d[i].text.len == 0 || d[i].text.data[d[i].text.len - 1] != '\n') {
+            printf("\n");
+        }
 
-    buf = sl_pnalloc(pool, sb.st_size + 1);
-    if (buf == NULL) {
-        (void) sl_close_file(fd);
-        return;
-    }
-
-    n = sl_read_file(fd, buf, sb.st_size, 0);
-    (void) sl_close_file(fd);
-
-    if (n != (ssize_t) sb.st_size) {
-        return;
-    }
-
-    printf("# configuration file %s:\n", name->data);
-    fwrite(buf, 1, n, stdout);
-
-    if (n == 0 || buf[n - 1] != '\n') {
         printf("\n");
     }
 
-    printf("\n");
-
-    last = buf + n;
-    stmt = 1;
-
-    for (p = buf; p < last; p++) {
-
-        switch (*p) {
-
-        case '#':
-            while (p < last && *p != '\n') {
-                p++;
-            }
-            continue;
-
-        case '"':
-        case '\'':
-            quote = *p;
-            for (p++; p < last && *p != quote; p++) {
-                if (*p == '\\') {
-                    p++;
-                }
-            }
-            stmt = 0;
-            continue;
-
-        case ';':
-        case '{':
-        case '}':
-            stmt = 1;
-            continue;
-
-        case ' ':
-        case '\t':
-        case '\r':
-        case '\n':
-            continue;
-        }
-
-        if (!stmt) {
-            continue;
-        }
-
-        stmt = 0;
-
-        if (last - p < 8 || sl_strncmp(p, "include", 7) != 0
-            || (p[7] != ' ' && p[7] != '\t' && p[7] != '\n'))
-        {
-            continue;
-        }
-
-        for (p += 7; p < last && isspace(*p); p++) { /* void */ }
-
-        quote = (p < last && (*p == '"' || *p == '\'')) ? *p++ : 0;
-        start = p;
-
-        while (p < last
-               && (quote ? *p != quote : (*p != ';' && !isspace(*p))))
-        {
-            p++;
-        }
-
-        arg.data = start;
-        arg.len = p - start;
-
-        if (arg.len == 0) {
-            continue;
-        }
-
-        path.len = arg.len;
-        path.data = arg.data;
-
-        if (arg.data[0] != '/') {
-            path.len = prefix->len + arg.len;
-            path.data = sl_pnalloc(pool, path.len + 1);
-            if (path.data == NULL) {
-                return;
-            }
-
-            sl_memcpy(path.data, prefix->data, prefix->len);
-            sl_memcpy(path.data + prefix->len, arg.data, arg.len);
-        }
-
-        path.data = (u_char *) sl_pstrz(pool, &path);
-        if (path.data == NULL) {
-            return;
-        }
-
-        if (glob((char *) path.data, 0, NULL, &gl) != 0) {
-            continue;
-        }
-
-        for (i = 0; i < gl.gl_pathc; i++) {
-            path.len = sl_strlen(gl.gl_pathv[i]);
-            path.data = (u_char *) gl.gl_pathv[i];
-            sl_dump_conf_file(pool, prefix, &path, depth + 1);
-        }
-
-        globfree(&gl);
-
-        if (quote == 0) {
-            p--;
-        }
-    }
+    fflush(stdout);
 }

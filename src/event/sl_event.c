@@ -18,7 +18,7 @@
 
 
 #define SL_EVENT_DEFAULT_CONNECTIONS  512
-#define SL_EVENT_ACCEPT_DELAY         500
+#define SL_EVENT_ACCEPT_PAUSE         500
 
 
 static char *sl_events_block(sl_conf_t *cf, sl_command_t *cmd, void *conf);
@@ -38,8 +38,6 @@ static void sl_event_process_exit(sl_cycle_t *cycle);
 static sl_uint_t     sl_event_max_module;
 
 sl_uint_t            sl_event_flags;
-sl_atomic_t         *sl_stat_accepted;
-sl_uint_t            sl_accept_disabled;
 
 
 static sl_command_t  sl_events_commands[] = {
@@ -232,9 +230,6 @@ sl_event_process_init(sl_cycle_t *cycle)
     sl_event_conf_t   *ecf;
 
     ecf = sl_event_get_conf(cycle->conf_ctx, sl_event_core_module);
-
-    sl_stat_accepted = sl_stat ? &sl_stat->accepted : NULL;
-    sl_accept_disabled = 0;
 
     if (sl_event_timer_init(cycle->log) == SL_ERROR) {
         return SL_ERROR;
@@ -558,8 +553,7 @@ sl_event_core_create_conf(sl_cycle_t *cycle)
 
     ecf->connections = SL_CONF_UNSET_UINT;
     ecf->use = SL_CONF_UNSET_UINT;
-    ecf->accept_mutex = SL_CONF_UNSET;
-    ecf->accept_mutex_delay = SL_CONF_UNSET_MSEC;
+    ecf->accept_pause = SL_CONF_UNSET_MSEC;
     ecf->name = (void *) SL_CONF_UNSET;
 
     return ecf;
@@ -578,11 +572,8 @@ sl_event_core_init_conf(sl_cycle_t *cycle, void *conf)
         ecf->name = (u_char *) "epoll";
     }
 
-    /* there is no accept mutex: EPOLLEXCLUSIVE spreads the accepts */
-    sl_conf_init_value(ecf->accept_mutex, 0);
-
-    /* how long accepting pauses when connections or fds run out */
-    sl_conf_init_msec_value(ecf->accept_mutex_delay, SL_EVENT_ACCEPT_DELAY);
+    /* no accept mutex: EPOLLEXCLUSIVE spreads the accepts */
+    sl_conf_init_msec_value(ecf->accept_pause, SL_EVENT_ACCEPT_PAUSE);
 
     return SL_CONF_OK;
 }

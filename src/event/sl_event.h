@@ -87,8 +87,7 @@ typedef struct {
 typedef struct {
     sl_uint_t            connections;   /* worker_connections */
     sl_uint_t            use;
-    sl_flag_t            accept_mutex;
-    sl_msec_t            accept_mutex_delay;
+    sl_msec_t            accept_pause;  /* when connections or fds run out */
     u_char              *name;
 } sl_event_conf_t;
 
@@ -128,14 +127,18 @@ extern sl_rbtree_t  sl_event_timer_rbtree;
 
 /* posted events */
 #define sl_post_event(ev, q)                                                 \
-    if (!(ev)->posted) {                                                     \
-        (ev)->posted = 1;                                                    \
-        sl_queue_insert_tail(q, &(ev)->queue);                               \
-    }
+    do {                                                                     \
+        if (!(ev)->posted) {                                                 \
+            (ev)->posted = 1;                                                \
+            sl_queue_insert_tail(q, &(ev)->queue);                           \
+        }                                                                    \
+    } while (0)
 
 #define sl_delete_posted_event(ev)                                           \
-    (ev)->posted = 0;                                                        \
-    sl_queue_remove(&(ev)->queue);
+    do {                                                                     \
+        (ev)->posted = 0;                                                    \
+        sl_queue_remove(&(ev)->queue);                                       \
+    } while (0)
 
 void sl_event_process_posted(sl_cycle_t *cycle, sl_queue_t *posted);
 
@@ -144,7 +147,7 @@ extern sl_queue_t  sl_posted_events;
 
 
 /*
- * The doorbell: the master creates one eventfd per worker slot before
+ * The doorbell: the master creates eventfds for the workers before
  * fork; sl_event_doorbell_ring() wakes every other worker, which then
  * runs the handlers registered with sl_event_doorbell_add().  A module
  * rings only when it changed something others may be waiting for.
@@ -156,7 +159,10 @@ extern sl_queue_t  sl_posted_events;
  */
 typedef void (*sl_doorbell_handler_pt)(sl_cycle_t *cycle, void *data);
 
-/* in the master, before the workers are forked: n = worker slots */
+/*
+ * in the master, before the workers are forked: n = worker_processes;
+ * each call after the first is a reload, whose workers get other slots
+ */
 sl_int_t sl_event_doorbell_init(sl_cycle_t *cycle, sl_uint_t n);
 /* in init_process of a module (not in the master) */
 sl_int_t sl_event_doorbell_add(sl_doorbell_handler_pt handler, void *data);
@@ -169,8 +175,6 @@ void sl_event_doorbell_process_exit(sl_cycle_t *cycle);
 
 
 extern sl_uint_t             sl_event_flags;
-extern sl_atomic_t          *sl_stat_accepted;
-extern sl_uint_t             sl_accept_disabled;
 extern sl_module_t           sl_events_module;
 extern sl_module_t           sl_event_core_module;
 extern sl_module_t           sl_epoll_module;

@@ -67,7 +67,14 @@ sl_event_accept(sl_event_t *ev)
 
             sl_log_error(SL_LOG_ALERT, ev->log, err, "accept4() failed");
 
-            if (err == SL_EMFILE || err == SL_ENFILE) {
+            /*
+             * Out of descriptors or memory: the socket is level-triggered
+             * and would wake us at once, so pause and let others accept.
+             */
+
+            if (err == SL_EMFILE || err == SL_ENFILE
+                || err == ENOBUFS || err == ENOMEM)
+            {
                 sl_event_accept_pause(ev);
             }
 
@@ -91,7 +98,7 @@ sl_event_accept(sl_event_t *ev)
         c->type = SOCK_STREAM;
         c->listening = ls;
 
-        sl_stat_add(active, 1);
+        sl_stat_active_add(1);
 
         c->pool = sl_create_pool(ls->pool_size, ev->log);
         if (c->pool == NULL) {
@@ -194,7 +201,7 @@ sl_event_accept_pause(sl_event_t *ev)
     /* a paused accept must not keep a gracefully exiting worker alive */
     ev->cancelable = 1;
 
-    sl_add_timer(ev, ecf->accept_mutex_delay);
+    sl_add_timer(ev, ecf->accept_pause);
 }
 
 
@@ -221,8 +228,6 @@ sl_enable_accept_events(sl_cycle_t *cycle)
             return SL_ERROR;
         }
     }
-
-    sl_accept_disabled = 0;
 
     return SL_OK;
 }
@@ -251,8 +256,6 @@ sl_disable_accept_events(sl_cycle_t *cycle, sl_uint_t all)
             return SL_ERROR;
         }
     }
-
-    sl_accept_disabled = 1;
 
     return SL_OK;
 }

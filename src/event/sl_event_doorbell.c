@@ -3,9 +3,9 @@
  * The doorbell: how a change made in one worker (an append) wakes waiters
  * parked in the others (long-poll fetches), without polling.
  *
- * The master creates one eventfd per worker slot before it forks, so
- * every worker holds all of them; a worker watches its own slot's fd
- * (edge-triggered) and writes to the others' to ring.  Waking runs the
+ * The master creates the eventfds before it forks, so every worker holds
+ * all of them; a worker watches its own slot's fd (edge-triggered) and
+ * writes to the others' to ring.  Waking runs the
  * handlers that modules registered with sl_event_doorbell_add(); they
  * look at their own waiters and answer those whose condition now holds.
  * Rings are coalesced (one wake-up for many rings) and may be spurious.
@@ -32,13 +32,22 @@
  * the handlers locally after the current handler returns, without any
  * system call.
  *
- * Slots are kept across reloads (the fds and counters are created once
- * and only grow), so an old worker retiring and the new one in its slot
- * share the slot's eventfd and counter: whichever reads the eventfd
- * first takes that wake-up, and the other's waiters may wait for their
- * timeout.  A worker killed with waiters parked leaves its slot's count
- * too high, which costs a needless write per ring to that slot, never a
- * lost wake-up.  Waiters always carry a timeout anyway.
+ * Slots come in two halves that alternate with each reload: worker w
+ * of one generation uses slot 2w, of the next 2w + 1, so a retiring
+ * worker and its successor never share an eventfd (two processes on one
+ * eventfd race: the first read drains it and the other's epoll no longer
+ * reports it).  The fds and counters are created once and only grow;
+ * what remains:
+ *
+ *   - a worker still retiring two reloads later shares the slot of a
+ *     current one, and one of them may miss a wake-up;
+ *   - a reload that raises worker_processes makes slots the old workers
+ *     never had, so their appends do not ring the new workers there;
+ *   - a worker killed with waiters parked leaves its slot's count too
+ *     high: each ring then writes to that slot for nothing (its
+ *     successor inherits the count), a cost, never a lost wake-up.
+ *
+ * A missed wake-up only delays: waiters always carry a timeout.
  */
 
 
@@ -64,6 +73,9 @@ static void sl_event_doorbell_run(void);
 static sl_fd_t               sl_doorbell_fds[SL_MAX_PROCESSES];
 static sl_uint_t             sl_doorbell_n;
 
+/* the half of the slots the next workers forked use: 0 or 1 */
+static sl_uint_t             sl_doorbell_gen;
+
 /* parked waiters per slot, in memory shared by every process */
 static sl_atomic_t          *sl_doorbell_parked;
 
@@ -85,14 +97,20 @@ sl_event_doorbell_init(sl_cycle_t *cycle, sl_uint_t n)
     sl_uint_t  i;
     sl_shm_t   shm;
 
-    if (n > SL_MAX_PROCESSES) {
+    if (2 * n > SL_MAX_PROCESSES) {
         sl_log_error(SL_LOG_EMERG, cycle->log, 0,
-                     "too many worker slots for the doorbell: %lu",
+                     "too many workers for the doorbell: %lu",
                      (unsigned long) n);
         return SL_ERROR;
     }
 
-    if (sl_doorbell_parked == NULL) {
+    n *= 2;
+
+    if (sl_doorbell_parked != NULL) {
+        /* a reload: the new workers take the other half */
+        sl_doorbell_gen ^= 1;
+
+    } else {
         sl_memzero(&shm, sizeof(sl_shm_t));
 
         shm.size = sizeof(sl_atomic_t) * SL_MAX_PROCESSES;
@@ -127,6 +145,7 @@ sl_event_doorbell_init(sl_cycle_t *cycle, sl_uint_t n)
 sl_int_t
 sl_event_doorbell_process_init(sl_cycle_t *cycle)
 {
+    sl_uint_t         slot;
     sl_event_t       *rev;
     sl_connection_t  *c;
 
@@ -138,12 +157,14 @@ sl_event_doorbell_process_init(sl_cycle_t *cycle)
     sl_doorbell_local_ev.handler = sl_event_doorbell_local_handler;
     sl_doorbell_local_ev.log = cycle->log;
 
-    if (sl_worker >= sl_doorbell_n) {
-        /* a single process, or the doorbell was not set up */
+    slot = 2 * sl_worker + sl_doorbell_gen;
+
+    if (slot >= sl_doorbell_n) {
+        /* the doorbell was not set up (or not for this many workers) */
         return SL_OK;
     }
 
-    c = sl_get_connection(sl_doorbell_fds[sl_worker], cycle->log);
+    c = sl_get_connection(sl_doorbell_fds[slot], cycle->log);
     if (c == NULL) {
         return SL_ERROR;
     }
@@ -160,7 +181,7 @@ sl_event_doorbell_process_init(sl_cycle_t *cycle)
     }
 
     sl_doorbell_conn = c;
-    sl_doorbell_slot = &sl_doorbell_parked[sl_worker];
+    sl_doorbell_slot = &sl_doorbell_parked[slot];
 
     return SL_OK;
 }

@@ -489,6 +489,7 @@ def test_worker_connections_exhaustion_is_logged(broker_factory):
                 # a request begun and not finished: busy, not an idle
                 # connection the worker may reuse
                 s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+                time.sleep(0.01 * SLOW)
             except OSError:
                 s.close()
                 continue

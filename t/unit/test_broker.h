@@ -21,14 +21,14 @@ static u_char            *tb_saved;
 static size_t             tb_saved_len;
 
 
-static void
+static sl_unused void
 tb_reopen(void)
 {
     assert_int_equal(sl_broker_init_storage(&tb_conf, tb_log), SL_OK);
 }
 
 
-static void
+static sl_unused void
 tb_setup_conf(off_t segment_bytes, size_t index_interval)
 {
     const char  *v;
@@ -48,7 +48,7 @@ tb_setup_conf(off_t segment_bytes, size_t index_interval)
     sl_memzero(&tb_conf, sizeof(sl_broker_conf_t));
     tb_conf.data_dir.data = (u_char *) tb_dir;
     tb_conf.data_dir.len = strlen(tb_dir);
-    tb_conf.zone_size = 64 * 1024 * 1024;
+    tb_conf.zone_size = 1024 * 1024;
 
     tb_conf.topic.segment_bytes = segment_bytes;
     tb_conf.topic.segment_ms = 7 * 24 * 3600 * 1000;
@@ -65,7 +65,7 @@ tb_setup_conf(off_t segment_bytes, size_t index_interval)
 }
 
 
-static void
+static sl_unused void
 tb_setup(off_t segment_bytes, size_t index_interval)
 {
     tb_setup_conf(segment_bytes, index_interval);
@@ -73,7 +73,7 @@ tb_setup(off_t segment_bytes, size_t index_interval)
 }
 
 
-static void
+static sl_unused void
 tb_teardown(void)
 {
     char  cmd[512];
@@ -87,7 +87,7 @@ tb_teardown(void)
 }
 
 
-static void
+static sl_unused void
 tb_restart(int clean)
 {
     if (clean) {
@@ -98,13 +98,13 @@ tb_restart(int clean)
 }
 
 
-static void
+static sl_unused void
 tb_kill_state(void)
 {
 }
 
 
-static sl_broker_topic_t *
+static sl_unused sl_broker_topic_t *
 tb_topic(const char *name, int partitions, sl_broker_topic_conf_t *conf)
 {
     sl_str_t            n;
@@ -127,7 +127,7 @@ tb_topic(const char *name, int partitions, sl_broker_topic_conf_t *conf)
  * "<key><seed>-<j>" (key NULL: keyless), a value of vlen bytes.
  */
 
-static u_char *
+static sl_unused u_char *
 tb_batch_kv(size_t *len, int n, int64_t ts, int64_t step, int vlen,
     const char *key, int seed, int tombstone)
 {
@@ -191,7 +191,7 @@ tb_batch_kv(size_t *len, int n, int64_t ts, int64_t step, int vlen,
 }
 
 
-static u_char *
+static sl_unused u_char *
 tb_batch(size_t *len, int n, int64_t ts, int64_t step, int vlen,
     const char *key, int seed)
 {
@@ -201,7 +201,7 @@ tb_batch(size_t *len, int n, int64_t ts, int64_t step, int vlen,
 
 /* checks whole, valid, ascending batches; returns the offset after */
 
-static int64_t
+static sl_unused int64_t
 tb_walk(u_char *p, size_t len, int64_t off)
 {
     size_t             pos;
@@ -228,7 +228,7 @@ tb_walk(u_char *p, size_t len, int64_t off)
 }
 
 
-static void
+static sl_unused void
 tb_check_fd(sl_broker_read_t *rd)
 {
     u_char  *buf;
@@ -241,7 +241,7 @@ tb_check_fd(sl_broker_read_t *rd)
 }
 
 
-static void
+static sl_unused void
 tb_save(u_char *path)
 {
     int          fd;
@@ -260,7 +260,7 @@ tb_save(u_char *path)
 }
 
 
-static void
+static sl_unused void
 tb_restore(u_char *path, off_t len)
 {
     int  fd;
@@ -272,7 +272,7 @@ tb_restore(u_char *path, off_t len)
 }
 
 
-static void
+static sl_unused void
 tb_flip(u_char *path, off_t at)
 {
     int     fd;
@@ -287,7 +287,7 @@ tb_flip(u_char *path, off_t at)
 }
 
 
-static int
+static sl_unused int
 tb_count_dirs(const char *suffix)
 {
     DIR            *d;

@@ -184,7 +184,7 @@ test_dirs(void **state)
     char          path[256];
     struct stat   sb;
 
-    snprintf(path, sizeof(path), "%s/a/b//c/d", env->dir);
+    strcpy(path, test_path(env, "a/b//c/d"));
 
     assert_int_equal(sl_create_full_path((u_char *) path, 0755), SL_OK);
     assert_int_equal(stat(path, &sb), 0);
@@ -195,19 +195,19 @@ test_dirs(void **state)
 
     assert_int_equal(sl_fsync_dir((u_char *) path), SL_OK);
 
-    snprintf(path, sizeof(path), "%s/a/b/file", env->dir);
+    strcpy(path, test_path(env, "a/b/file"));
     assert_int_equal(sl_write_file_atomic((u_char *) path, (u_char *) "x", 1,
                                           NULL), SL_OK);
 
     /* a file in the way */
-    snprintf(path, sizeof(path), "%s/a/b/file/sub", env->dir);
+    strcpy(path, test_path(env, "a/b/file/sub"));
     assert_int_equal(sl_create_full_path((u_char *) path, 0755), SL_ERROR);
 
     /* a symlink inside is removed, not followed */
-    snprintf(path, sizeof(path), "%s/a/b/c/link", env->dir);
+    strcpy(path, test_path(env, "a/b/c/link"));
     assert_int_equal(symlink(env->dir, path), 0);
 
-    snprintf(path, sizeof(path), "%s/a", env->dir);
+    strcpy(path, test_path(env, "a"));
     assert_int_equal(sl_delete_dir_tree((u_char *) path, env->log), SL_OK);
     assert_int_equal(stat(path, &sb), -1);
     assert_int_equal(stat(env->dir, &sb), 0);

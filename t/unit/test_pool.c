@@ -79,6 +79,38 @@ test_pool_small(void **state)
 }
 
 
+/*
+ * A pool whose size is not a multiple of the alignment: unaligned bytes
+ * fill it to its last byte, and an aligned request then must come from
+ * a new block, not from past the end (ASan sees any overrun).
+ */
+
+static void
+test_pool_unaligned_end(void **state)
+{
+    u_char     *p;
+    size_t      room;
+    sl_pool_t  *pool;
+
+    pool = sl_create_pool(1024 + 5, NULL);
+    assert_non_null(pool);
+
+    room = pool->d.end - pool->d.last;
+    assert_true(room <= pool->max);
+
+    p = sl_pnalloc(pool, room - 1);
+    assert_non_null(p);
+    assert_ptr_equal(pool->d.last, pool->d.end - 1);
+
+    p = sl_palloc(pool, 8);
+    assert_non_null(p);
+    assert_true(p < (u_char *) pool || p >= pool->d.end);
+    memset(p, 1, 8);
+
+    sl_destroy_pool(pool);
+}
+
+
 static void
 test_pool_large(void **state)
 {
@@ -341,6 +373,7 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_pool_small),
+        cmocka_unit_test(test_pool_unaligned_end),
         cmocka_unit_test(test_pool_large),
         cmocka_unit_test(test_pool_cleanup),
         cmocka_unit_test(test_pool_reset),

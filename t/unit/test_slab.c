@@ -591,6 +591,17 @@ test_slab_small_zone(void **state)
     assert_null(sl_slab_alloc(pool, 8));
     assert_null(sl_slab_alloc(pool, 10000));
 
+    /* smaller still, not a page multiple: the aligned start is past end */
+
+    pool->end = shm.addr + 3000;
+    sl_slab_init(pool);
+    pool->log_nomem = 0;
+
+    assert_int_equal(pool->pfree, 0);
+    assert_ptr_equal(pool->last, pool->pages);
+    assert_null(sl_slab_alloc(pool, 8));
+    assert_null(sl_slab_alloc(pool, 3000));
+
     sl_shm_free(&shm);
     assert_null(shm.addr);
 

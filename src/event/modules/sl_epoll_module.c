@@ -262,7 +262,7 @@ sl_del_conn(sl_connection_t *c, sl_uint_t flags)
 sl_int_t
 sl_process_events(sl_cycle_t *cycle, sl_msec_t timer, sl_uint_t flags)
 {
-    int               events;
+    int               events, wait;
     uint32_t          revents;
     sl_err_t          err;
     sl_uint_t         i, instance;
@@ -270,8 +270,15 @@ sl_process_events(sl_cycle_t *cycle, sl_msec_t timer, sl_uint_t flags)
     sl_event_t       *rev, *wev;
     sl_connection_t  *c;
 
-    events = epoll_wait(ep, event_list, (int) nevents,
-                        timer == SL_TIMER_INFINITE ? -1 : (int) timer);
+    if (timer == SL_TIMER_INFINITE) {
+        wait = -1;
+
+    } else {
+        /* a timer weeks away: wake early, find it still pending */
+        wait = (timer > INT_MAX) ? INT_MAX : (int) timer;
+    }
+
+    events = epoll_wait(ep, event_list, (int) nevents, wait);
 
     err = (events == -1) ? sl_errno : 0;
 

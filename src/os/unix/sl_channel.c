@@ -100,13 +100,7 @@ sl_read_channel(sl_socket_t s, sl_channel_t *ch, size_t size, sl_log_t *log)
         return SL_ERROR;
     }
 
-    if ((size_t) n < sizeof(sl_channel_t)) {
-        sl_log_error(SL_LOG_ALERT, log, 0,
-                     "recvmsg() returned not enough data: %zd", n);
-        return SL_ERROR;
-    }
-
-    ch->fd = -1;
+    fd = -1;
 
     cmsg = CMSG_FIRSTHDR(&msg);
 
@@ -116,8 +110,21 @@ sl_read_channel(sl_socket_t s, sl_channel_t *ch, size_t size, sl_log_t *log)
         && cmsg->cmsg_type == SCM_RIGHTS)
     {
         sl_memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-        ch->fd = fd;
     }
+
+    if ((size_t) n < sizeof(sl_channel_t)) {
+        sl_log_error(SL_LOG_ALERT, log, 0,
+                     "recvmsg() returned not enough data: %zd", n);
+
+        /* a descriptor that came with a broken message is not kept */
+        if (fd != -1) {
+            (void) close(fd);
+        }
+
+        return SL_ERROR;
+    }
+
+    ch->fd = fd;
 
     if (msg.msg_flags & (MSG_TRUNC|MSG_CTRUNC)) {
         sl_log_error(SL_LOG_ALERT, log, 0,

@@ -13,7 +13,6 @@
 #define SL_OPEN_FILES_N  16
 
 
-static sl_fd_t sl_open_append(u_char *name);
 static sl_int_t sl_delete_dir_at(int dirfd, sl_log_t *log, u_char *path);
 
 
@@ -459,6 +458,41 @@ sl_fsync_dir(u_char *dir)
 }
 
 
+/*
+ * Opens a log file for appending, creating its directory first when it
+ * is missing (a fresh prefix has no logs/).  name is not modified.
+ */
+
+sl_fd_t
+sl_open_append_file(u_char *name)
+{
+    u_char   *dir, *slash;
+    sl_fd_t   fd;
+
+    fd = sl_open_file(name, O_WRONLY|O_APPEND, O_CREAT, 0644);
+
+    if (fd != SL_INVALID_FILE || sl_errno != SL_ENOENT) {
+        return fd;
+    }
+
+    slash = (u_char *) strrchr((char *) name, '/');
+
+    if (slash == NULL || slash == name) {
+        return fd;
+    }
+
+    dir = (u_char *) strndup((char *) name, slash - name);
+    if (dir == NULL) {
+        return fd;
+    }
+
+    (void) sl_create_full_path(dir, 0755);
+    free(dir);
+
+    return sl_open_file(name, O_WRONLY|O_APPEND, O_CREAT, 0644);
+}
+
+
 /* the result is NUL-terminated when it was made here */
 
 sl_int_t
@@ -578,7 +612,7 @@ sl_conf_open_file(sl_cycle_t *cycle, sl_str_t *name)
         return file;
     }
 
-    file->fd = sl_open_append(full.data);
+    file->fd = sl_open_append_file(full.data);
 
     if (file->fd == SL_INVALID_FILE) {
         /* keep the entry inert: nothing to close or reopen */
@@ -592,8 +626,8 @@ sl_conf_open_file(sl_cycle_t *cycle, sl_str_t *name)
 
 /*
  * SIGUSR1, after logrotate moved the files: open each by name again and
- * put the new file under the old descriptor, so that every copy of the
- * descriptor (stderr included, once redirected again) follows.
+ * put the new file under the old descriptor, so that every holder of the
+ * descriptor follows; stderr, a copy, is redirected again.
  */
 
 void
@@ -627,7 +661,7 @@ sl_reopen_files(sl_cycle_t *cycle)
             continue;
         }
 
-        fd = sl_open_append(file[i].name.data);
+        fd = sl_open_append_file(file[i].name.data);
 
         if (fd == SL_INVALID_FILE) {
             sl_log_error(SL_LOG_EMERG, cycle->log, sl_errno,
@@ -647,30 +681,7 @@ sl_reopen_files(sl_cycle_t *cycle)
 
         (void) sl_close_file(fd);
     }
-}
 
-
-static sl_fd_t
-sl_open_append(u_char *name)
-{
-    char     *slash;
-    sl_fd_t   fd;
-
-    fd = sl_open_file(name, O_WRONLY|O_APPEND, O_CREAT, 0644);
-
-    if (fd != SL_INVALID_FILE || sl_errno != SL_ENOENT) {
-        return fd;
-    }
-
-    slash = strrchr((char *) name, '/');
-
-    if (slash == NULL || slash == (char *) name) {
-        return fd;
-    }
-
-    *slash = '\0';
-    (void) sl_create_full_path(name, 0755);
-    *slash = '/';
-
-    return sl_open_file(name, O_WRONLY|O_APPEND, O_CREAT, 0644);
+    /* stderr was a copy of the old file: it follows the error log again */
+    (void) sl_log_redirect_stderr(cycle);
 }

@@ -19,7 +19,7 @@ struct sl_open_file_s {
 
 
 #define sl_open_file(name, mode, create, access)                             \
-    open((const char *) name, mode|create|O_CLOEXEC, access)
+    open((const char *) (name), (mode)|(create)|O_CLOEXEC, access)
 #define sl_close_file    close
 #define sl_delete_file(name)   unlink((const char *) name)
 #define sl_file_size(sb)       (sb)->st_size
@@ -34,6 +34,8 @@ sl_int_t sl_write_file_atomic(u_char *path, u_char *data, size_t len,
     sl_log_t *log);
 /* mkdir -p */
 sl_int_t sl_create_full_path(u_char *dir, mode_t access);
+/* O_APPEND, created with its directory if missing; errno set on failure */
+sl_fd_t sl_open_append_file(u_char *name);
 /* rm -r of a directory we own */
 sl_int_t sl_delete_dir_tree(u_char *dir, sl_log_t *log);
 sl_int_t sl_fsync_dir(u_char *dir);

@@ -39,7 +39,7 @@ static sl_signal_t  sl_signals[] = {
     { SIGTERM, "SIGTERM", "stop", sl_signal_handler },
     { SIGINT, "SIGINT", "", sl_signal_handler },
     { SIGALRM, "SIGALRM", "", sl_signal_handler },
-    { SIGIO, "SIGIO", "", sl_signal_handler },
+    { SIGIO, "SIGIO, SIG_IGN", "", NULL },
     { SIGCHLD, "SIGCHLD", "", sl_signal_handler },
     { SIGSYS, "SIGSYS, SIG_IGN", "", NULL },
     { SIGPIPE, "SIGPIPE, SIG_IGN", "", NULL },
@@ -226,10 +226,6 @@ sl_signal_handler(int signo, siginfo_t *siginfo, void *ucontext)
 
         case SIGALRM:
             sl_sigalrm = 1;
-            break;
-
-        case SIGIO:
-            sl_sigio = 1;
             break;
 
         case SIGCHLD:
@@ -421,15 +417,4 @@ sl_signal_process(sl_cycle_t *cycle, char *name)
     sl_log_error(SL_LOG_ALERT, cycle->log, 0, "unknown signal \"%s\"", name);
 
     return 1;
-}
-
-
-/* a place to stop a debug build under a debugger; a no-op otherwise */
-
-void
-sl_debug_point(void)
-{
-#if (SL_DEBUG)
-    (void) raise(SIGSTOP);
-#endif
 }

@@ -50,7 +50,11 @@ sl_int_t sl_init_signals(sl_log_t *log);
 sl_int_t sl_signal_process(sl_cycle_t *cycle, char *sig);
 /* fork, setsid, stdin and stdout to /dev/null (sl_daemon.c) */
 sl_int_t sl_daemon(sl_log_t *log);
-void sl_debug_point(void);
+
+/* sl_setproctitle.c: sl_argv is a copy, the original becomes the title */
+sl_int_t sl_save_argv(int argc, char *const *argv);
+sl_int_t sl_init_setproctitle(sl_log_t *log);
+void sl_setproctitle(char *title);
 
 
 extern int            sl_argc;

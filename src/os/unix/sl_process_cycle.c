@@ -15,11 +15,6 @@
 #include <sl_core.h>
 
 
-/* a worker that lived less than this is counted as a failed start */
-#define SL_RESPAWN_MIN_LIFE     1000
-#define SL_RESPAWN_FIRST_DELAY  250
-#define SL_RESPAWN_MAX_DELAY    5000
-
 /* how long workers get to obey TERMINATE before SIGKILL */
 #define SL_TERMINATE_TIMEOUT    1000
 
@@ -31,6 +26,7 @@
 #define SL_IDLE_CLOSE_GRACE     1000
 
 
+static void sl_master_title(sl_cycle_t *cycle);
 static void sl_start_worker_processes(sl_cycle_t *cycle, sl_int_t n,
     sl_int_t type);
 static void sl_pass_open_channel(sl_cycle_t *cycle, sl_channel_t *ch);
@@ -54,21 +50,15 @@ static void sl_call_exit_master(sl_cycle_t *cycle);
 
 sl_uint_t       sl_process;
 sl_uint_t       sl_worker;
-sl_pid_t        sl_new_binary;
-sl_uint_t       sl_inherited;
 sl_uint_t       sl_daemonized;
 sl_uint_t       sl_exiting;
 
 sig_atomic_t    sl_reap;
-sig_atomic_t    sl_sigio;
 sig_atomic_t    sl_sigalrm;
 sig_atomic_t    sl_quit;
-sig_atomic_t    sl_debug_quit;
 sig_atomic_t    sl_terminate;
-sig_atomic_t    sl_noaccept;
 sig_atomic_t    sl_reconfigure;
 sig_atomic_t    sl_reopen;
-sig_atomic_t    sl_change_binary;
 
 
 /* per slot: consecutive failed starts and the pending back-off */
@@ -106,6 +96,8 @@ sl_master_process_cycle(sl_cycle_t *cycle)
     }
 
     sigemptyset(&set);
+
+    sl_master_title(cycle);
 
     /*
      * Every slot starts empty: a worker inherits this table, and a slot
@@ -157,6 +149,9 @@ sl_master_process_cycle(sl_cycle_t *cycle)
                 sl_signal_worker_processes(cycle, SIGTERM);
                 kill_at = sl_current_msec + SL_TERMINATE_TIMEOUT;
 
+                /* with no child at all no SIGCHLD comes: look now */
+                sl_reap = 1;
+
             } else if (sl_current_msec >= kill_at) {
                 sl_log_error(SL_LOG_WARN, cycle->log, 0,
                              "workers did not exit in %d ms, killing them",
@@ -177,6 +172,7 @@ sl_master_process_cycle(sl_cycle_t *cycle)
                 sl_log_error(SL_LOG_NOTICE, cycle->log, 0,
                              "gracefully shutting down");
                 sl_close_master_listening(cycle);
+                sl_reap = 1;
             }
 
             sl_signal_worker_processes(cycle, SIGQUIT);
@@ -272,6 +268,39 @@ sl_single_process_cycle(sl_cycle_t *cycle)
             sl_reopen_files(cycle);
         }
     }
+}
+
+
+/* "sluice: master process" and the command line, as ps shows it */
+
+static void
+sl_master_title(sl_cycle_t *cycle)
+{
+    u_char    *title, *p, *last;
+    size_t     size;
+    sl_int_t   i;
+
+    size = sizeof("master process");
+
+    for (i = 0; i < sl_argc; i++) {
+        size += sl_strlen(sl_argv[i]) + 1;
+    }
+
+    title = sl_pnalloc(cycle->pool, size);
+    if (title == NULL) {
+        return;
+    }
+
+    last = title + size;
+
+    p = sl_cpystrn(title, (u_char *) "master process", last - title);
+
+    for (i = 0; i < sl_argc; i++) {
+        *p++ = ' ';
+        p = sl_cpystrn(p, (u_char *) sl_argv[i], last - p);
+    }
+
+    sl_setproctitle((char *) title);
 }
 
 
@@ -453,6 +482,9 @@ sl_reap_children(sl_cycle_t *cycle)
             continue;
         }
 
+        /* what a killed worker had open is closed now */
+        sl_stat_reset_slot(i);
+
         if (sl_respawn_delay[i] != 0) {
             /* dead, waiting for its back-off to end */
             if (sl_processes[i].respawn && !sl_terminate && !sl_quit) {
@@ -490,15 +522,9 @@ sl_reap_children(sl_cycle_t *cycle)
             && !sl_quit)
         {
             lived = sl_current_msec - sl_processes[i].started;
+            wait = sl_respawn_backoff(&sl_respawn_fails[i], lived);
 
-            if (lived < SL_RESPAWN_MIN_LIFE) {
-                sl_respawn_fails[i]++;
-
-                wait = SL_RESPAWN_FIRST_DELAY << (sl_respawn_fails[i] - 1);
-                if (sl_respawn_fails[i] > 8 || wait > SL_RESPAWN_MAX_DELAY) {
-                    wait = SL_RESPAWN_MAX_DELAY;
-                }
-
+            if (wait) {
                 sl_log_error(SL_LOG_WARN, cycle->log, 0,
                              "%s in slot %d died %lu ms after its start, "
                              "respawning in %lu ms",
@@ -511,7 +537,6 @@ sl_reap_children(sl_cycle_t *cycle)
                 continue;
             }
 
-            sl_respawn_fails[i] = 0;
             sl_respawn(cycle, i);
             live = 1;
             continue;
@@ -526,6 +551,32 @@ sl_reap_children(sl_cycle_t *cycle)
     }
 
     return live;
+}
+
+
+/*
+ * A worker that died soon after its start is respawned after a delay
+ * that doubles with each such death in a row, so that workers failing at
+ * once (a bad disk, no memory) do not make a respawn storm; one that
+ * lived long enough is respawned at once and clears the count.
+ */
+
+sl_msec_t
+sl_respawn_backoff(sl_uint_t *fails, sl_msec_t lived)
+{
+    if (lived >= SL_RESPAWN_MIN_LIFE) {
+        *fails = 0;
+        return 0;
+    }
+
+    (*fails)++;
+
+    if (*fails > 5) {
+        return SL_RESPAWN_MAX_DELAY;
+    }
+
+    return sl_min((sl_msec_t) SL_RESPAWN_FIRST_DELAY << (*fails - 1),
+                  (sl_msec_t) SL_RESPAWN_MAX_DELAY);
 }
 
 
@@ -690,6 +741,8 @@ sl_worker_process_cycle(sl_cycle_t *cycle, void *data)
     sl_process = SL_PROCESS_WORKER;
     sl_worker = worker;
 
+    sl_setproctitle("worker process");
+
     sl_worker_process_init(cycle, worker);
 
     for ( ;; ) {
@@ -833,7 +886,7 @@ sl_worker_process_init(sl_cycle_t *cycle, sl_int_t worker)
  * A retiring worker waits while connections are busy: a connection is
  * busy as long as it has a timer that must not be cut short (a request
  * being read, a response being sent, a long poll).  Idle keep-alive
- * connections were closed when the worker started retiring.
+ * connections are closed SL_IDLE_CLOSE_GRACE after retiring starts.
  */
 
 static sl_uint_t
@@ -934,6 +987,11 @@ sl_channel_handler(sl_event_t *ev)
             if (ch.slot >= 0 && ch.slot < SL_MAX_PROCESSES
                 && ch.slot != sl_process_slot)
             {
+                /* a CLOSE_CHANNEL the master could not send: no leak */
+                if (sl_processes[ch.slot].channel[0] != -1) {
+                    (void) close(sl_processes[ch.slot].channel[0]);
+                }
+
                 sl_processes[ch.slot].pid = ch.pid;
                 sl_processes[ch.slot].channel[0] = ch.fd;
 
