@@ -13,8 +13,7 @@
  * The directives live in the topic block's own context
  * (SL_KAFKA_TOPIC_CONF, one configuration per module per topic); after
  * the block, the topics that have a chunk are handed to the
- * protocol-independent produce filter (sl_lua_produce.c).  A kafka
- * module without topic contexts builds this module without directives.
+ * protocol-independent produce filter (sl_lua_produce.c).
  */
 
 
@@ -23,8 +22,6 @@
 #include <sl_kafka.h>
 #include <sl_lua.h>
 
-
-#ifdef SL_KAFKA_TOPIC_CONF
 
 typedef struct {
     sl_lua_chunk_t           produce;
@@ -62,21 +59,6 @@ static sl_kafka_module_t  sl_kafka_lua_module_ctx = {
     sl_kafka_lua_create_topic_conf         /* create topic configuration */
 };
 
-#else
-
-static sl_command_t  sl_kafka_lua_commands[] = {
-      sl_null_command
-};
-
-
-static sl_kafka_module_t  sl_kafka_lua_module_ctx = {
-    NULL,                                  /* postconfiguration */
-    NULL,                                  /* create main configuration */
-    NULL                                   /* init main configuration */
-};
-
-#endif
-
 
 sl_module_t  sl_kafka_lua_module = {
     SL_MODULE_V1,
@@ -91,8 +73,6 @@ sl_module_t  sl_kafka_lua_module = {
     SL_MODULE_V1_PADDING
 };
 
-
-#ifdef SL_KAFKA_TOPIC_CONF
 
 static void *
 sl_kafka_lua_create_topic_conf(sl_conf_t *cf)
@@ -152,5 +132,3 @@ sl_kafka_lua_postconfiguration(sl_conf_t *cf)
 
     return SL_OK;
 }
-
-#endif

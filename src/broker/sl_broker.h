@@ -284,11 +284,3 @@ extern sl_module_t  sl_broker_module;
 
 
 #endif /* _SL_BROKER_H_INCLUDED_ */
-/* KAFKA NEEDS: sl_broker_topic_set_config() with value->data == NULL to
-   reset that setting to the log { } default (IncrementalAlterConfigs
-   DELETE); and sl_broker_topic_apply_conf(topic, conf, log) to re-apply
-   a kafka { topic NAME { ... } } block to an existing topic on reload. */
-/* KAFKA NEEDS (a bug seen from CreatePartitions): add_partitions
-   self-deadlocks: sl_broker_topic_add_partitions (sl_broker_topic.c:540)
-   holds sl_broker_sh->lock and sl_broker_partition_alloc
-   (sl_broker_topic.c:379) locks it again; every worker then hangs. */

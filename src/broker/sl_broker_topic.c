@@ -326,10 +326,11 @@ sl_broker_topic_insert(sl_broker_topic_t *topic)
             return SL_ERROR;
         }
 
-        sl_memcpy(topics, sl_broker_sh->topics,
-                  sl_broker_sh->ntopics * sizeof(sl_broker_topic_t *));
+        /* the first topic: no array yet (memcpy from NULL is UB) */
 
         if (sl_broker_sh->topics) {
+            sl_memcpy(topics, sl_broker_sh->topics,
+                      sl_broker_sh->ntopics * sizeof(sl_broker_topic_t *));
             sl_broker_shfree(sl_broker_sh->topics);
         }
 
