@@ -703,6 +703,7 @@ sl_broker_roll_locked(sl_broker_partition_t *part, sl_broker_local_t *lc,
     sl_broker_lseg_t   *ls, nls;
     sl_broker_lseg_t   *lsegs;
     sl_broker_seg_t    *linfo;
+    size_t              active;
 
     pl = part->data;
     t = sl_broker_tail(pl);
@@ -711,6 +712,8 @@ sl_broker_roll_locked(sl_broker_partition_t *part, sl_broker_local_t *lc,
     if (ls == NULL) {
         return SL_ERROR;
     }
+
+    active = ls - lc->segs;
 
     nt = &pl->tail[pl->cur ^ 1];
     *nt = *t;
@@ -753,7 +756,9 @@ sl_broker_roll_locked(sl_broker_partition_t *part, sl_broker_local_t *lc,
         return SL_ERROR;
     }
 
+    /* ls pointed into the array that realloc() may have moved */
     lc->segs = lsegs;
+    ls = &lsegs[active];
 
     linfo = realloc(lc->info, (lc->nsegs + 1) * sizeof(sl_broker_seg_t));
     if (linfo == NULL) {
