@@ -711,16 +711,10 @@ sl_broker_init_storage(sl_broker_conf_t *conf, sl_log_t *log)
         return SL_ERROR;
     }
 
-    sp = (sl_slab_pool_t *) shm.addr;
-    sp->end = shm.addr + shm.size;
-    sp->min_shift = 3;
-    sp->addr = shm.addr;
-
-    if (sl_shmtx_create(&sp->mutex) != SL_OK) {
+    sp = sl_slab_create(shm.addr, shm.size);
+    if (sp == NULL) {
         return SL_ERROR;
     }
-
-    sl_slab_init(sp);
 
     sl_broker_shpool = sp;
 

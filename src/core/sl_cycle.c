@@ -767,22 +767,12 @@ sl_free_shared_memory(sl_list_t *zones, sl_list_t *keep)
 static sl_int_t
 sl_init_zone_pool(sl_cycle_t *cycle, sl_shm_zone_t *zone)
 {
-    sl_slab_pool_t  *sp;
-
-    sp = (sl_slab_pool_t *) zone->shm.addr;
-
-    sp->end = zone->shm.addr + zone->shm.size;
-    sp->min_shift = 3;
-    sp->addr = zone->shm.addr;
-
-    if (sl_shmtx_create(&sp->mutex) != SL_OK) {
+    if (sl_slab_create(zone->shm.addr, zone->shm.size) == NULL) {
         sl_log_error(SL_LOG_EMERG, cycle->log, 0,
                      "the lock of shared memory zone \"%.*s\" failed",
                      SL_STR_ARG(&zone->shm.name));
         return SL_ERROR;
     }
-
-    sl_slab_init(sp);
 
     return SL_OK;
 }

@@ -189,6 +189,27 @@ sl_slab_init(sl_slab_pool_t *pool)
 }
 
 
+
+sl_slab_pool_t *
+sl_slab_create(u_char *addr, size_t size)
+{
+    sl_slab_pool_t  *sp;
+
+    sp = (sl_slab_pool_t *) addr;
+
+    sp->end = addr + size;
+    sp->min_shift = 3;
+    sp->addr = addr;
+
+    if (sl_shmtx_create(&sp->mutex) != SL_OK) {
+        return NULL;
+    }
+
+    sl_slab_init(sp);
+
+    return sp;
+}
+
 void *
 sl_slab_alloc(sl_slab_pool_t *pool, size_t size)
 {

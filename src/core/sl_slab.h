@@ -59,6 +59,8 @@ typedef struct {
 void sl_slab_sizes_init(void);
 /* the caller sets end, min_shift (3) and addr, and creates the mutex */
 void sl_slab_init(sl_slab_pool_t *pool);
+/* a pool over a whole zone: its header, lock and pages; NULL on error */
+sl_slab_pool_t *sl_slab_create(u_char *addr, size_t size);
 void *sl_slab_alloc(sl_slab_pool_t *pool, size_t size);
 void *sl_slab_alloc_locked(sl_slab_pool_t *pool, size_t size);
 void *sl_slab_calloc(sl_slab_pool_t *pool, size_t size);
