@@ -144,6 +144,9 @@ sl_int_t sl_lua_routes_append(sl_lua_produce_ctx_t *ctx, sl_uint_t flush);
 char *sl_lua_stream_block(sl_conf_t *cf, sl_command_t *cmd, void *conf);
 sl_int_t sl_lua_stream_init_process(sl_cycle_t *cycle,
     sl_lua_main_conf_t *lmcf);
+/* leaves the groups; atexit() calls it too, once per process */
+void sl_lua_stream_exit_process(sl_cycle_t *cycle,
+    sl_lua_main_conf_t *lmcf);
 
 
 extern sl_module_t  sl_lua_module;

@@ -48,6 +48,7 @@ static void *sl_lua_create_conf(sl_cycle_t *cycle);
 static char *sl_lua_init_conf(sl_cycle_t *cycle, void *conf);
 static sl_int_t sl_lua_init_module(sl_cycle_t *cycle);
 static sl_int_t sl_lua_init_process(sl_cycle_t *cycle);
+static void sl_lua_exit_process(sl_cycle_t *cycle);
 static void sl_lua_close_vm(void *data);
 
 static char *sl_lua_read_block(sl_conf_t *cf, sl_str_t *text);
@@ -152,7 +153,7 @@ sl_module_t  sl_lua_module = {
     NULL,                                  /* init master */
     sl_lua_init_module,                    /* init module */
     sl_lua_init_process,                   /* init process */
-    NULL,                                  /* exit process */
+    sl_lua_exit_process,                   /* exit process */
     NULL,                                  /* exit master */
     SL_MODULE_V1_PADDING
 };
@@ -323,6 +324,22 @@ sl_lua_init_process(sl_cycle_t *cycle)
     }
 
     return sl_lua_stream_init_process(cycle, lmcf);
+}
+
+
+static void
+sl_lua_exit_process(sl_cycle_t *cycle)
+{
+    sl_lua_main_conf_t  *lmcf;
+
+    lmcf = (sl_lua_main_conf_t *) sl_get_conf(cycle->conf_ctx, sl_lua_module);
+
+    if (lmcf == NULL || lmcf->vm == NULL) {
+        return;
+    }
+
+    /* stream processors leave their groups */
+    sl_lua_stream_exit_process(cycle, lmcf);
 }
 
 

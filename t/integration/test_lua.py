@@ -1,23 +1,21 @@
 """LuaJIT scripting (issue 6, modules/lua) against real clients: produce
 filters that drop, rewrite, route and reject records as
-confluent-kafka-python (librdkafka) sees them; a stream processor killed
-and restarted mid-stream without losing a record; content_by_lua endpoints
+confluent-kafka-python (librdkafka) sees them (stream processors are in
+test_lua_stream.py); content_by_lua endpoints
 driven by curl; runaway and failing scripts that fail only their own
 request; a shared dictionary counted from two workers; timers; the
 sandbox; configuration errors with file and line; the module built and
 loaded as a dynamic module."""
 
 import concurrent.futures
-import os
 import re
 import shutil
-import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import ROOT, SLOW, BUILD_DIR, pid_alive, wait_for
+from conftest import ROOT, SLOW, BUILD_DIR, wait_for
 
 
 CURL = shutil.which("curl")
@@ -266,122 +264,7 @@ def test_produce_filter_from_a_file(broker_factory, tmp_path):
 
 
 # ------------------------------------------------------------ streams
-
-
-STREAM = r"""
-stream upper {
-    from   in;
-    to     out;
-    group  upper-stream;
-    by_lua_block {
-        local rec = ...
-        if rec.value == "skip" then
-            return nil
-        end
-        if rec.value == "boom" then
-            error("a poison record")
-        end
-        if rec.value == "twice" then
-            return {value = "TWICE-1"}, {{value = "TWICE-2"}}
-        end
-        if rec.value:sub(1, 1) == "v" then
-            -- slow enough to be killed in the middle
-            local t = os.clock()
-            while os.clock() - t < 0.0002 do end
-        end
-        rec.value = rec.value:upper()
-        return rec
-    }
-}
-"""
-
-STREAM_TOPICS = """
-        topic in   { partitions 2; }
-        topic out  { partitions 1; }
-"""
-
-
-def kill_all(b):
-    pids = b.session_pids()
-    for p in pids:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    wait_for(lambda: not any(pid_alive(p) for p in pids), 10 * SLOW,
-             what="every process to die")
-    b.proc.wait(timeout=5 * SLOW)
-    b.proc = None
-
-
-def produce_fast(b, topic, values):
-    k = ck()
-    p = k.Producer({"bootstrap.servers": b.bootstrap, "linger.ms": 5,
-                    "acks": "all"})
-    errors = []
-
-    def cb(err, msg):
-        if err:
-            errors.append(err)
-
-    for i, v in enumerate(values):
-        p.produce(topic, v, key=b"%d" % i, on_delivery=cb)
-        p.poll(0)
-    assert p.flush(60 * SLOW) == 0
-    assert errors == []
-
-
-def consume_all(b, topic, want, timeout=60):
-    """Every record of every partition until want (a set) is seen."""
-    k = ck()
-    c = k.Consumer({"bootstrap.servers": b.bootstrap, "group.id": "check",
-                    "enable.auto.commit": False,
-                    "auto.offset.reset": "earliest"})
-    try:
-        c.subscribe([topic])
-        seen = []
-        deadline = time.monotonic() + timeout * SLOW
-        while not want <= set(seen) and time.monotonic() < deadline:
-            m = c.poll(0.5)
-            if m is None or m.error():
-                continue
-            seen.append(m.value())
-        return seen
-    finally:
-        c.close()
-
-
-def test_stream_processor_transforms(broker_factory):
-    b = start_kafka_lua(broker_factory, kafka=STREAM_TOPICS, main=STREAM)
-
-    produce_fast(b, "in", [b"a", b"skip", b"boom", b"twice", b"b"])
-
-    want = {b"A", b"TWICE-1", b"TWICE-2", b"B"}
-    seen = consume_all(b, "out", want)
-    assert set(seen) == want, seen
-    b.wait_log(r"stream_by_lua\(broker\.conf:\d+\):\d+: a poison record")
-
-
-def test_stream_processor_survives_kill_9(broker_factory):
-    b = start_kafka_lua(broker_factory, kafka=STREAM_TOPICS, main=STREAM)
-
-    values = [b"v%05d" % i for i in range(3000)]
-    produce_fast(b, "in", values[:1500])
-
-    # mid-stream: 1500 records take the processor 0.3 s at least
-    time.sleep(0.1)
-    kill_all(b)
-
-    b.start()
-    produce_fast(b, "in", values[1500:])
-
-    want = {v.upper() for v in values}
-    seen = consume_all(b, "out", want, timeout=90)
-    missing = want - set(seen)
-    assert not missing, f"{len(missing)} records lost, e.g. " \
-        f"{sorted(missing)[:5]}"
-    # at least once: a record may come twice, never a stranger
-    assert set(seen) == want
+# in test_lua_stream.py
 
 
 # ------------------------------------------------------------ HTTP
