@@ -350,3 +350,14 @@ sl_http_set_content_handler(sl_conf_t *cf, sl_http_handler_pt h)
 
     return SL_CONF_OK;
 }
+
+
+void
+sl_http_set_error_body(sl_conf_t *cf, sl_http_error_body_pt h)
+{
+    sl_http_core_loc_conf_t  *clcf;
+
+    clcf = sl_http_conf_get_module_loc_conf(cf, sl_http_core_module);
+
+    clcf->error_body = h;
+}

@@ -79,6 +79,10 @@
 typedef struct sl_http_request_s  sl_http_request_t;
 
 typedef sl_int_t (*sl_http_handler_pt)(sl_http_request_t *r);
+/* a location's own body for the error pages the core sends (the REST
+ * proxy's JSON): SL_OK with type and body set, else the core's page */
+typedef sl_int_t (*sl_http_error_body_pt)(sl_http_request_t *r,
+    sl_uint_t status, sl_str_t *type, sl_str_t *body);
 typedef void (*sl_http_event_handler_pt)(sl_http_request_t *r);
 typedef void (*sl_http_body_handler_pt)(sl_http_request_t *r);
 
@@ -116,7 +120,7 @@ typedef enum {
     SL_HTTP_POST_READ_PHASE = 0,    /* before the location is known */
     SL_HTTP_ACCESS_PHASE,           /* auth, limits */
     SL_HTTP_CONTENT_PHASE,          /* static files, by default */
-    SL_HTTP_LOG_PHASE               /* after the response was sent */
+    SL_HTTP_LOG_PHASE               /* once, however the request ended */
 } sl_http_phases_e;
 
 #define SL_HTTP_PHASES_N            (SL_HTTP_LOG_PHASE + 1)
@@ -155,6 +159,7 @@ struct sl_http_core_loc_conf_s {
 
     /* set by a directive (status, rest_proxy, metrics ...) */
     sl_http_handler_pt     handler;
+    sl_http_error_body_pt  error_body;
 
     sl_str_t               root;
     sl_array_t            *index;      /* of sl_str_t */
@@ -272,6 +277,12 @@ struct sl_http_request_s {
 
     sl_chain_t                *out;            /* not yet sent */
 
+    /* what the access log reports ($request_time, $bytes_sent, ...) */
+    sl_msec_t                  start_msec;     /* monotonic, at creation */
+    off_t                      sent_start;     /* c->sent at creation */
+    size_t                     header_size;    /* of the response header */
+    off_t                      request_length; /* header and body read */
+
     /* the parser's state and the positions it found */
     sl_uint_t                  state;
     u_char                    *request_start;
@@ -357,6 +368,8 @@ void sl_http_block_reading(sl_http_request_t *r);
 /* sl_http.c and sl_http_core_module.c */
 /* a location directive's way to own the content of its location */
 char *sl_http_set_content_handler(sl_conf_t *cf, sl_http_handler_pt h);
+/* and to render the core's error pages in its own format */
+void sl_http_set_error_body(sl_conf_t *cf, sl_http_error_body_pt h);
 sl_str_t *sl_http_find_type(sl_http_core_loc_conf_t *clcf, sl_str_t *exten);
 sl_int_t sl_http_find_location(sl_http_request_t *r);
 

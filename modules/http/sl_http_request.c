@@ -48,6 +48,7 @@ static u_char *sl_http_off_t(u_char *p, off_t n);
 static sl_int_t sl_http_write(sl_http_request_t *r);
 static void sl_http_writer(sl_http_request_t *r);
 static void sl_http_finish_request(sl_http_request_t *r);
+static void sl_http_log_request(sl_http_request_t *r);
 
 static sl_int_t sl_http_do_read_body(sl_http_request_t *r);
 static sl_int_t sl_http_body_feed(sl_http_request_t *r, sl_buf_t *b);
@@ -282,6 +283,9 @@ sl_http_create_request(sl_connection_t *c)
     r->headers_out.content_length_n = -1;
     r->headers_out.last_modified_time = -1;
 
+    r->start_msec = sl_current_msec;
+    r->sent_start = c->sent;
+
     r->read_event_handler = sl_http_block_reading;
     r->write_event_handler = sl_http_empty_request_handler;
 
@@ -313,6 +317,7 @@ sl_http_process_request_line(sl_event_t *rev)
         sl_log_error(SL_LOG_INFO, c->log, SL_ETIMEDOUT,
                      "client timed out reading the request line");
         c->timedout = 1;
+        r->headers_out.status = SL_HTTP_REQUEST_TIME_OUT;
         sl_http_close_request(r);
         return;
     }
@@ -382,6 +387,7 @@ sl_http_process_request_headers(sl_event_t *rev)
         sl_log_error(SL_LOG_INFO, c->log, SL_ETIMEDOUT,
                      "client timed out reading the request headers");
         c->timedout = 1;
+        r->headers_out.status = SL_HTTP_REQUEST_TIME_OUT;
         sl_http_close_request(r);
         return;
     }
@@ -417,6 +423,8 @@ sl_http_process_request_headers(sl_event_t *rev)
         }
 
         if (rc == SL_HTTP_PARSE_HEADER_DONE) {
+            r->request_length = b->pos - r->request_start;
+
             if (sl_http_process_request_header(r) != SL_OK) {
                 return;
             }
@@ -484,7 +492,9 @@ sl_http_read_request_header(sl_http_request_t *r)
     }
 
     if (n == 0 || n == SL_ERROR) {
+        /* logged as nginx does: the request was bad, nothing was sent */
         c->error = 1;
+        r->headers_out.status = SL_HTTP_BAD_REQUEST;
         sl_http_close_request(r);
         return SL_ERROR;
     }
@@ -874,13 +884,14 @@ sl_http_finalize_request(sl_http_request_t *r, sl_int_t rc)
 static sl_int_t
 sl_http_special_response(sl_http_request_t *r, sl_uint_t status)
 {
-    u_char                 *p;
-    size_t                  len;
-    sl_buf_t               *b;
-    sl_chain_t             *cl;
-    sl_str_t                allow, *location;
-    const char             *text;
-    sl_http_headers_out_t  *ho;
+    u_char                   *p;
+    size_t                    len;
+    sl_buf_t                 *b;
+    sl_chain_t               *cl;
+    sl_str_t                  allow, *location, type, body;
+    const char               *text;
+    sl_http_headers_out_t    *ho;
+    sl_http_core_loc_conf_t  *clcf;
 
     ho = &r->headers_out;
     location = &ho->location;
@@ -929,6 +940,25 @@ sl_http_special_response(sl_http_request_t *r, sl_uint_t status)
         break;
     }
 
+    clcf = sl_http_get_module_loc_conf(r, sl_http_core_module);
+
+    if (clcf->error_body
+        && clcf->error_body(r, status, &type, &body) == SL_OK)
+    {
+        b = sl_calloc_buf(r->pool);
+        if (b == NULL) {
+            return SL_ERROR;
+        }
+
+        ho->content_type = type;
+        b->pos = body.data;
+        b->last = body.data + body.len;
+        b->memory = 1;
+        b->last_buf = 1;
+
+        goto send;
+    }
+
     text = sl_http_status_text(status);
 
     len = sizeof("<html>" CRLF "<head><title>") - 1
@@ -951,6 +981,8 @@ sl_http_special_response(sl_http_request_t *r, sl_uint_t status)
     b->last = sl_cpymem(p, sl_http_error_tail,
                         sizeof(sl_http_error_tail) - 1);
     b->last_buf = 1;
+
+send:
 
     ho->content_length_n = b->last - b->pos;
 
@@ -1197,6 +1229,8 @@ sl_http_send_header(sl_http_request_t *r)
     *p++ = CR; *p++ = LF;
     b->last = p;
 
+    r->header_size = b->last - b->pos;
+
     cl = sl_alloc_chain_link(r->pool);
     if (cl == NULL) {
         return SL_ERROR;
@@ -1427,11 +1461,8 @@ sl_http_writer(sl_http_request_t *r)
 static void
 sl_http_finish_request(sl_http_request_t *r)
 {
-    sl_int_t                   rc;
-    sl_uint_t                  i;
-    sl_connection_t           *c;
-    sl_http_handler_pt        *h;
-    sl_http_core_main_conf_t  *cmcf;
+    sl_int_t          rc;
+    sl_connection_t  *c;
 
     c = r->connection;
 
@@ -1447,17 +1478,7 @@ sl_http_finish_request(sl_http_request_t *r)
         }
     }
 
-    if (!r->logged) {
-        r->logged = 1;
-
-        cmcf = sl_http_get_module_main_conf(r, sl_http_core_module);
-        h = cmcf->phases[SL_HTTP_LOG_PHASE].handlers.elts;
-
-        for (i = 0; i < cmcf->phases[SL_HTTP_LOG_PHASE].handlers.nelts; i++)
-        {
-            (void) h[i](r);
-        }
-    }
+    sl_http_log_request(r);
 
     if (r->keepalive && !c->error) {
         sl_http_set_keepalive(r);
@@ -1618,6 +1639,7 @@ sl_http_do_read_body(sl_http_request_t *r)
 {
     size_t                    size;
     ssize_t                   n;
+    u_char                   *pos;
     sl_int_t                  rc;
     sl_buf_t                 *hb, *tmp;
     sl_connection_t          *c;
@@ -1632,7 +1654,10 @@ sl_http_do_read_body(sl_http_request_t *r)
     for ( ;; ) {
 
         if (hb->pos < hb->last) {
+            pos = hb->pos;
             rc = sl_http_body_feed(r, hb);
+            r->request_length += hb->pos - pos;
+
             if (rc != SL_AGAIN) {
                 return rc;
             }
@@ -1641,7 +1666,10 @@ sl_http_do_read_body(sl_http_request_t *r)
         }
 
         if (tmp->pos < tmp->last) {
+            pos = tmp->pos;
             rc = sl_http_body_feed(r, tmp);
+            r->request_length += tmp->pos - pos;
+
             if (rc != SL_AGAIN) {
                 return rc;
             }
@@ -2006,9 +2034,38 @@ sl_http_lingering_close_handler(sl_event_t *rev)
 }
 
 
+/*
+ * The log phase, once per request: after the response in the normal
+ * course, or when the request is freed because it ended otherwise (a
+ * timeout, a closed or broken connection, a handler's error).
+ */
+static void
+sl_http_log_request(sl_http_request_t *r)
+{
+    sl_uint_t                  i;
+    sl_http_handler_pt        *h;
+    sl_http_core_main_conf_t  *cmcf;
+
+    if (r->logged) {
+        return;
+    }
+
+    r->logged = 1;
+
+    cmcf = sl_http_get_module_main_conf(r, sl_http_core_module);
+    h = cmcf->phases[SL_HTTP_LOG_PHASE].handlers.elts;
+
+    for (i = 0; i < cmcf->phases[SL_HTTP_LOG_PHASE].handlers.nelts; i++) {
+        (void) h[i](r);
+    }
+}
+
+
 static void
 sl_http_free_request(sl_http_request_t *r)
 {
+    sl_http_log_request(r);
+
     r->http_connection->request = NULL;
     sl_destroy_pool(r->pool);
 }

@@ -373,6 +373,8 @@ sl_kafka_init_process(sl_cycle_t *cycle)
         return SL_OK;
     }
 
+    sl_kafka_metrics_init_process();
+
     return sl_kafka_fetch_init_process(cycle);
 }
 
@@ -622,7 +624,7 @@ sl_kafka_core_postconfiguration(sl_conf_t *cf)
         }
     }
 
-    return SL_OK;
+    return sl_kafka_metrics_configure(cf);
 }
 
 

@@ -181,6 +181,8 @@ struct sl_kafka_request_s {
     void                   (*cleanup)(sl_kafka_request_t *r);
     void                    *ctx;
 
+    uint64_t                 start_usec;     /* read, for metrics */
+
     unsigned                 done:1;
     unsigned                 queued:1;
 };
@@ -208,6 +210,14 @@ void sl_kafka_init_connection(sl_connection_t *c);
 void sl_kafka_request_finalize(sl_kafka_request_t *r, sl_int_t rc);
 int16_t sl_kafka_error(sl_int_t broker_error);
 sl_broker_topic_t *sl_kafka_topic_by_id(u_char *id);
+
+/* sl_kafka_metrics.c */
+sl_int_t sl_kafka_metrics_configure(sl_conf_t *cf);
+void sl_kafka_metrics_init_process(void);
+uint64_t sl_kafka_metrics_now(void);
+void sl_kafka_metrics_connection(sl_int_t n);
+void sl_kafka_metrics_fetch_wait(void);
+void sl_kafka_metrics_request(sl_kafka_request_t *r, sl_int_t rc);
 
 /* the API families */
 sl_int_t sl_kafka_api_versions(sl_kafka_request_t *r);

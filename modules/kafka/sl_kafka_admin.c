@@ -825,10 +825,7 @@ sl_kafka_check_config(sl_kafka_request_t *r, sl_broker_topic_conf_t *conf,
 }
 
 
-/*
- * value->data NULL resets the setting to the log { } default (see the
- * request at the end of sl_broker.h).
- */
+/* value->data NULL resets the setting to the log { } default */
 
 static int16_t
 sl_kafka_set_topic_config(sl_kafka_request_t *r, sl_broker_topic_t *topic,
@@ -844,7 +841,9 @@ sl_kafka_set_topic_config(sl_kafka_request_t *r, sl_broker_topic_t *topic,
         return SL_KAFKA_INVALID_CONFIG;
     }
 
-    rc = sl_broker_topic_set_config(topic, name, value, r->log);
+    rc = value->data
+         ? sl_broker_topic_set_config(topic, name, value, r->log)
+         : sl_broker_topic_reset_config(topic, name, r->log);
 
     if (rc == SL_DECLINED) {
         /* checked before: one of the ignored names */

@@ -65,6 +65,9 @@ sl_kafka_init_connection(sl_connection_t *c)
 
     c->data = s;
     c->log->handler = sl_kafka_log_error;
+
+    sl_kafka_metrics_connection(1);
+
     c->log->data = s;
     c->log->action = "reading request";
 
@@ -465,6 +468,7 @@ sl_kafka_process(sl_kafka_session_t *s, u_char *p, size_t size)
         return SL_ERROR;
     }
 
+    r->start_usec = sl_kafka_metrics_now();
     r->session = s;
     r->connection = c;
     r->kmcf = s->kmcf;
@@ -565,6 +569,8 @@ sl_kafka_unsupported(sl_kafka_request_t *r, sl_kafka_rd_t *rd)
         r->out_last = wr.last_link;
         r->done = 1;
 
+        sl_kafka_metrics_request(r, SL_OK);
+
         return SL_OK;
     }
 
@@ -599,6 +605,8 @@ sl_kafka_unsupported(sl_kafka_request_t *r, sl_kafka_rd_t *rd)
 static sl_int_t
 sl_kafka_complete(sl_kafka_request_t *r, sl_int_t rc)
 {
+    sl_kafka_metrics_request(r, rc);
+
     if (rc == SL_ERROR) {
         return SL_ERROR;
     }
@@ -800,6 +808,8 @@ sl_kafka_close_session(sl_kafka_session_t *s)
     }
 
     s->closed = 1;
+
+    sl_kafka_metrics_connection(-1);
 
     while (!sl_queue_empty(&s->requests)) {
         q = sl_queue_head(&s->requests);

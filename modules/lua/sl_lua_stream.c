@@ -136,7 +136,6 @@ static sl_msec_t sl_lua_stream_lost(sl_lua_stream_t *st, sl_int_t err,
 static sl_int_t sl_lua_stream_set_member(sl_lua_stream_t *st,
     sl_str_t *id);
 static void sl_lua_stream_leave(sl_lua_stream_t *st, sl_log_t *log);
-static sl_uint_t sl_lua_stream_groups(sl_cycle_t *cycle);
 static sl_int_t sl_lua_stream_assign(sl_lua_stream_t *st,
     sl_broker_group_join_result_t *res, sl_pool_t *pool,
     sl_broker_group_assignment_t **out);
@@ -331,7 +330,7 @@ sl_lua_stream_init_process(sl_cycle_t *cycle, sl_lua_main_conf_t *lmcf)
         return SL_OK;
     }
 
-    if (!sl_lua_stream_groups(cycle)) {
+    if (!sl_broker_group_ready()) {
         sl_log_error(SL_LOG_ALERT, cycle->log, 0,
                      "lua: streams need consumer groups, which a kafka "
                      "block brings: no stream runs");
@@ -356,41 +355,6 @@ sl_lua_stream_init_process(sl_cycle_t *cycle, sl_lua_main_conf_t *lmcf)
     }
 
     return SL_OK;
-}
-
-
-/* whether the coordinator's zone is there */
-
-static sl_uint_t
-sl_lua_stream_groups(sl_cycle_t *cycle)
-{
-    sl_uint_t        i;
-    sl_list_part_t  *part;
-    sl_shm_zone_t   *zone;
-
-    part = &cycle->shared_memory.part;
-    zone = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return 0;
-            }
-
-            part = part->next;
-            zone = part->elts;
-            i = 0;
-        }
-
-        if (zone[i].shm.name.len == sizeof("sl_broker_group") - 1
-            && sl_memcmp(zone[i].shm.name.data, "sl_broker_group",
-                         sizeof("sl_broker_group") - 1)
-               == 0)
-        {
-            return 1;
-        }
-    }
 }
 
 

@@ -122,6 +122,12 @@ struct sl_broker_partition_s {
     volatile uint64_t        size_bytes;        /* all segments */
     volatile uint64_t        generation;        /* bumped on roll/delete:
                                                    workers remap */
+
+    /* traffic, for metrics: appends count in, readers count out */
+    volatile uint64_t        bytes_in;
+    volatile uint64_t        records_in;
+    volatile uint64_t        bytes_out;
+    volatile uint64_t        records_out;
     void                    *data;              /* the log's private state */
 };
 
@@ -177,6 +183,10 @@ sl_int_t sl_broker_topic_add_partitions(sl_broker_topic_t *topic,
  * ("retention.ms", "cleanup.policy", ...); persists the topic */
 sl_int_t sl_broker_topic_set_config(sl_broker_topic_t *topic,
     sl_str_t *name, sl_str_t *value, sl_log_t *log);
+/* puts one setting back to the log { } default; SL_DECLINED for a name
+ * the log does not keep */
+sl_int_t sl_broker_topic_reset_config(sl_broker_topic_t *topic,
+    sl_str_t *name, sl_log_t *log);
 /* the Kafka name and value of every setting, for DescribeConfigs */
 typedef void (*sl_broker_config_pt)(void *data, const char *name,
     u_char *value, size_t len, sl_uint_t is_default);
@@ -244,6 +254,14 @@ sl_int_t sl_broker_log_delete_before(sl_broker_partition_t *part,
     int64_t offset, int64_t *low_watermark, sl_log_t *log);
 
 sl_int_t sl_broker_log_flush(sl_broker_partition_t *part, sl_log_t *log);
+
+/* what a reader (Kafka fetch, an HTTP consumer, a stream) sent */
+#define sl_broker_count_out(part, bytes, records)                             \
+    do {                                                                     \
+        (void) sl_atomic_fetch_add(&(part)->bytes_out, (uint64_t) (bytes));  \
+        (void) sl_atomic_fetch_add(&(part)->records_out,                     \
+                                   (uint64_t) (records));                    \
+    } while (0)
 
 /* deletes closed segments past retention; the number deleted */
 sl_int_t sl_broker_log_retention(sl_broker_partition_t *part, int64_t now,

@@ -375,6 +375,13 @@ sl_broker_group_init_storage(sl_broker_group_conf_t *conf, sl_log_t *log)
  * has been replayed into a fresh zone.
  */
 
+sl_uint_t
+sl_broker_group_ready(void)
+{
+    return sl_bg_sh != NULL;
+}
+
+
 sl_int_t
 sl_broker_group_init(sl_log_t *log)
 {
@@ -1375,6 +1382,12 @@ sl_broker_group_join(sl_broker_group_join_t *j, sl_pool_t *pool,
     j->token = 0;
     sl_bg_join_error(res, SL_BROKER_GROUP_OK);
 
+    if (sl_bg_sh == NULL) {
+        /* no kafka { } block: no coordinator */
+        res->error = SL_BROKER_GROUP_COORDINATOR_NOT_AVAILABLE;
+        return SL_OK;
+    }
+
     if (j->group_id.len == 0) {
         res->error = SL_BROKER_GROUP_INVALID_GROUP_ID;
         return SL_OK;
@@ -1690,6 +1703,11 @@ sl_broker_group_join_poll(sl_str_t *group_id, sl_str_t *member_id,
 
     sl_bg_join_error(res, SL_BROKER_GROUP_UNKNOWN_MEMBER_ID);
 
+    if (sl_bg_sh == NULL) {
+        res->error = SL_BROKER_GROUP_COORDINATOR_NOT_AVAILABLE;
+        return SL_OK;
+    }
+
     rc = SL_OK;
 
     sl_bg_lock();
@@ -1722,6 +1740,10 @@ sl_broker_group_abandon(sl_str_t *group_id, sl_str_t *member_id,
     int64_t          now;
     sl_bg_group_t   *g;
     sl_bg_member_t  *m;
+
+    if (sl_bg_sh == NULL) {
+        return;
+    }
 
     now = sl_broker_group_mono_ms();
 
@@ -1790,6 +1812,11 @@ sl_broker_group_sync(sl_broker_group_sync_t *s, sl_pool_t *pool,
 
     s->token = 0;
     sl_memzero(res, sizeof(sl_broker_group_sync_result_t));
+
+    if (sl_bg_sh == NULL) {
+        res->error = SL_BROKER_GROUP_COORDINATOR_NOT_AVAILABLE;
+        return SL_OK;
+    }
 
     if (s->group_id.len == 0) {
         res->error = SL_BROKER_GROUP_INVALID_GROUP_ID;
@@ -1932,6 +1959,11 @@ sl_broker_group_sync_poll(sl_str_t *group_id, sl_str_t *member_id,
     sl_memzero(res, sizeof(sl_broker_group_sync_result_t));
     res->error = SL_BROKER_GROUP_UNKNOWN_MEMBER_ID;
 
+    if (sl_bg_sh == NULL) {
+        res->error = SL_BROKER_GROUP_COORDINATOR_NOT_AVAILABLE;
+        return SL_OK;
+    }
+
     rc = SL_OK;
 
     sl_bg_lock();
@@ -1963,6 +1995,10 @@ sl_broker_group_heartbeat(sl_str_t *group_id, sl_str_t *member_id,
     sl_int_t         err;
     sl_bg_group_t   *g;
     sl_bg_member_t  *m;
+
+    if (sl_bg_sh == NULL) {
+        return SL_BROKER_GROUP_COORDINATOR_NOT_AVAILABLE;
+    }
 
     if (group_id->len == 0) {
         return SL_BROKER_GROUP_INVALID_GROUP_ID;
@@ -2017,6 +2053,10 @@ sl_broker_group_leave(sl_str_t *group_id, sl_str_t *member_id,
     sl_int_t         err;
     sl_bg_group_t   *g;
     sl_bg_member_t  *m;
+
+    if (sl_bg_sh == NULL) {
+        return SL_BROKER_GROUP_COORDINATOR_NOT_AVAILABLE;
+    }
 
     if (group_id->len == 0) {
         return SL_BROKER_GROUP_INVALID_GROUP_ID;
@@ -2123,6 +2163,10 @@ sl_broker_group_commit(sl_str_t *group_id, int32_t generation,
     sl_bg_offset_t             *o, tmp;
     sl_broker_topic_t          *topic;
     sl_broker_group_offset_t   *e;
+
+    if (sl_bg_sh == NULL) {
+        return SL_BROKER_GROUP_COORDINATOR_NOT_AVAILABLE;
+    }
 
     wall = sl_broker_group_wall_ms();
     size = 0;
@@ -2288,6 +2332,10 @@ sl_broker_group_fetch(sl_str_t *group_id, sl_broker_group_offset_t *e,
     sl_bg_group_t   *g;
     sl_bg_offset_t  *o;
 
+    if (sl_bg_sh == NULL) {
+        return SL_BROKER_GROUP_COORDINATOR_NOT_AVAILABLE;
+    }
+
     e->offset = -1;
     e->leader_epoch = -1;
     e->commit_timestamp = -1;
@@ -2328,6 +2376,10 @@ sl_broker_group_fetch_all(sl_str_t *group_id, sl_pool_t *pool,
     sl_bg_offset_t            *o;
     sl_rbtree_node_t          *node;
     sl_broker_group_offset_t  *e;
+
+    if (sl_bg_sh == NULL) {
+        return SL_BROKER_GROUP_COORDINATOR_NOT_AVAILABLE;
+    }
 
     rc = SL_OK;
 
@@ -2475,6 +2527,10 @@ sl_broker_group_offset_delete(sl_str_t *group_id,
     sl_bg_group_t    *g;
     sl_bg_offset_t  **del, *o;
 
+    if (sl_bg_sh == NULL) {
+        return SL_BROKER_GROUP_COORDINATOR_NOT_AVAILABLE;
+    }
+
     del = sl_alloc((n + 1) * sizeof(sl_bg_offset_t *), log);
     if (del == NULL) {
         return SL_BROKER_GROUP_COORDINATOR_NOT_AVAILABLE;
@@ -2545,6 +2601,10 @@ sl_broker_group_describe(sl_str_t *group_id, sl_pool_t *pool,
     sl_bg_group_t                  *g;
     sl_bg_member_t                 *m;
     sl_broker_group_member_info_t  *mi;
+
+    if (sl_bg_sh == NULL) {
+        return SL_BROKER_GROUP_COORDINATOR_NOT_AVAILABLE;
+    }
 
     sl_memzero(d, sizeof(sl_broker_group_desc_t));
     d->state = SL_BROKER_GROUP_DEAD;
@@ -2645,6 +2705,10 @@ sl_broker_group_list(sl_pool_t *pool, sl_array_t *out)
     sl_rbtree_node_t        *node;
     sl_broker_group_desc_t  *d;
 
+    if (sl_bg_sh == NULL) {
+        return SL_BROKER_GROUP_COORDINATOR_NOT_AVAILABLE;
+    }
+
     rc = SL_OK;
 
     sl_bg_lock();
@@ -2723,6 +2787,10 @@ sl_broker_group_delete(sl_str_t *group_id, sl_log_t *log)
     sl_bg_offset_t   **del;
     sl_rbtree_node_t  *node;
 
+    if (sl_bg_sh == NULL) {
+        return SL_BROKER_GROUP_COORDINATOR_NOT_AVAILABLE;
+    }
+
     if (group_id->len == 0) {
         return SL_BROKER_GROUP_INVALID_GROUP_ID;
     }
@@ -2791,6 +2859,10 @@ sl_broker_group_tick(sl_log_t *log)
     sl_bg_group_t     *g;
     sl_bg_member_t    *m, *mn;
     sl_rbtree_node_t  *node, *nnext;
+
+    if (sl_bg_sh == NULL) {
+        return;
+    }
 
     if (sl_bg_sh == NULL) {
         return;
@@ -2982,6 +3054,10 @@ sl_broker_group_lag_each(sl_broker_group_lag_pt handler, void *data)
         return;
     }
 
+    if (sl_bg_sh == NULL) {
+        return;
+    }
+
     sl_bg_lock();
 
     if (sl_bg_sh->groups.root == sl_bg_sh->groups.sentinel) {
@@ -3049,6 +3125,10 @@ int64_t
 sl_broker_group_lag(sl_str_t *group_id)
 {
     sl_bg_lag_ctx_t  ctx;
+
+    if (sl_bg_sh == NULL) {
+        return -1;
+    }
 
     ctx.group = group_id;
     ctx.lag = -1;

@@ -167,6 +167,9 @@ sl_int_t sl_broker_group_init(sl_log_t *log);
 /* storage without the process model (tests) */
 sl_int_t sl_broker_group_init_storage(sl_broker_group_conf_t *conf,
     sl_log_t *log);
+/* whether the coordinator's zone exists (a kafka { } block made it):
+ * without it every other call here is invalid */
+sl_uint_t sl_broker_group_ready(void);
 /* timeouts: cheap unless a deadline passed; any process may call it */
 void sl_broker_group_tick(sl_log_t *log);
 /* wall and monotonic clocks in ms, shifted by tests */

@@ -576,6 +576,10 @@ sl_broker_log_append(sl_broker_partition_t *part, u_char *batch,
 
     *base_offset = base;
 
+    (void) sl_atomic_fetch_add(&part->bytes_in, (uint64_t) len);
+    (void) sl_atomic_fetch_add(&part->records_in,
+                               (uint64_t) b.records_count);
+
     /*
      * fsync outside the lock: appenders that wrote meanwhile share it
      * (group commit); the append is acknowledged only after it.

@@ -782,6 +782,119 @@ sl_broker_topic_set_config(sl_broker_topic_t *topic, sl_str_t *name,
 }
 
 
+/*
+ * Resets one setting by its Kafka name to the log { } default (the
+ * override is forgotten); persists the topic.  SL_DECLINED for a name
+ * the log does not own.
+ */
+
+sl_int_t
+sl_broker_topic_reset_config(sl_broker_topic_t *topic, sl_str_t *name,
+    sl_log_t *log)
+{
+    static struct {
+        char                *name;
+        sl_int_t             bit;
+    }  names[] = {
+        { "cleanup.policy", SL_BROKER_CF_CLEANUP_POLICY },
+        { "segment.bytes", SL_BROKER_CF_SEGMENT_BYTES },
+        { "segment.ms", SL_BROKER_CF_SEGMENT_MS },
+        { "index.interval.bytes", SL_BROKER_CF_INDEX_INTERVAL },
+        { "retention.ms", SL_BROKER_CF_RETENTION_MS },
+        { "retention.bytes", SL_BROKER_CF_RETENTION_BYTES },
+        { "delete.retention.ms", SL_BROKER_CF_DELETE_RETENTION },
+        { "flush.messages", SL_BROKER_CF_FLUSH },
+        { "flush.ms", SL_BROKER_CF_FLUSH },
+        { "max.message.bytes", SL_BROKER_CF_MAX_BATCH_BYTES },
+        { "message.timestamp.type", SL_BROKER_CF_TIMESTAMP_TYPE },
+        { "compression.type", SL_BROKER_CF_COMPRESSION },
+        { "compression.level", SL_BROKER_CF_COMPRESSION_LEVEL },
+        { "compression.gzip.level", SL_BROKER_CF_COMPRESSION_LEVEL },
+        { "compression.lz4.level", SL_BROKER_CF_COMPRESSION_LEVEL },
+        { "compression.zstd.level", SL_BROKER_CF_COMPRESSION_LEVEL },
+        { NULL, 0 }
+    };
+
+    sl_int_t                 rc, bit;
+    sl_uint_t                i;
+    sl_broker_topic_conf_t  *c, *d;
+
+    bit = -1;
+
+    for (i = 0; names[i].name; i++) {
+        if (name->len == sl_strlen(names[i].name)
+            && sl_memcmp(name->data, names[i].name, name->len) == 0)
+        {
+            bit = names[i].bit;
+            break;
+        }
+    }
+
+    if (bit == -1) {
+        return SL_DECLINED;
+    }
+
+    (void) sl_shmtx_lock(&sl_broker_sh->lock);
+
+    if (topic->deleted) {
+        sl_shmtx_unlock(&sl_broker_sh->lock);
+        return SL_BROKER_ERR_UNKNOWN_TOPIC;
+    }
+
+    c = &topic->conf;
+    d = &sl_broker_cf->topic;
+
+    switch (bit) {
+    case SL_BROKER_CF_CLEANUP_POLICY:
+        c->cleanup_policy = d->cleanup_policy;
+        break;
+    case SL_BROKER_CF_SEGMENT_BYTES:
+        c->segment_bytes = d->segment_bytes;
+        break;
+    case SL_BROKER_CF_SEGMENT_MS:
+        c->segment_ms = d->segment_ms;
+        break;
+    case SL_BROKER_CF_INDEX_INTERVAL:
+        c->index_interval = d->index_interval;
+        break;
+    case SL_BROKER_CF_RETENTION_MS:
+        c->retention_ms = d->retention_ms;
+        break;
+    case SL_BROKER_CF_RETENTION_BYTES:
+        c->retention_bytes = d->retention_bytes;
+        break;
+    case SL_BROKER_CF_DELETE_RETENTION:
+        c->delete_retention_ms = d->delete_retention_ms;
+        break;
+    case SL_BROKER_CF_FLUSH:
+        c->flush = d->flush;
+        c->flush_every = d->flush_every;
+        c->flush_interval = d->flush_interval;
+        break;
+    case SL_BROKER_CF_MAX_BATCH_BYTES:
+        c->max_record_batch_bytes = d->max_record_batch_bytes;
+        break;
+    case SL_BROKER_CF_TIMESTAMP_TYPE:
+        c->message_timestamp_type = d->message_timestamp_type;
+        break;
+    case SL_BROKER_CF_COMPRESSION:
+        c->compression_type = d->compression_type;
+        break;
+    default: /* SL_BROKER_CF_COMPRESSION_LEVEL */
+        c->compression_level = d->compression_level;
+        break;
+    }
+
+    topic->overrides &= ~((uint32_t) 1 << bit);
+
+    rc = sl_broker_topic_save(topic, log);
+
+    sl_shmtx_unlock(&sl_broker_sh->lock);
+
+    return (rc == SL_OK) ? SL_BROKER_OK : SL_BROKER_ERR_STORAGE;
+}
+
+
 void
 sl_broker_topic_conf_init(sl_broker_topic_conf_t *conf)
 {

@@ -67,6 +67,7 @@ typedef void (*sl_connection_handler_pt)(sl_connection_t *c);
 #include <sl_conf_file.h>
 #include <sl_module.h>
 #include <sl_stat.h>
+#include <sl_metrics.h>
 #include <sl_process_cycle.h>
 
 
