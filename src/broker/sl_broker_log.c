@@ -518,6 +518,10 @@ sl_broker_log_append(sl_broker_partition_t *part, u_char *batch,
 
     sl_broker_put64(batch, (uint64_t) base);
 
+    /* the leader's epoch, as Kafka's leader stamps it (outside the CRC):
+     * followers and clients detect truncation by it */
+    sl_broker_put32(batch + SL_BROKER_B_EPOCH, (uint32_t) part->leader_epoch);
+
     if (sl_broker_append_hook) {
         sl_broker_append_hook(1);
     }

@@ -40,6 +40,9 @@ test_append_read(void **state)
 
     expect = 0;
 
+    /* whatever epoch producers write, the leader's is stored */
+    part->leader_epoch = 3;
+
     for (i = 0; i < 400; i++) {
         n = 1 + i % 7;
         b = tb_batch(&len, n, 1000 + i * 10, 10, i % 50 * 3, "k", i);
@@ -68,6 +71,7 @@ test_append_read(void **state)
         assert_true(bt.base_offset <= off);
         assert_true(bt.base_offset + bt.last_offset_delta >= off);
         assert_int_equal(rd.first_offset, bt.base_offset);
+        assert_int_equal(bt.leader_epoch, 3);
         tb_check_fd(&rd);
     }
 
