@@ -279,19 +279,14 @@ sl_broker_metrics_groups(sl_metrics_t *m, void *data)
 }
 
 
+/* one gauge of a group's partition, labelled group, topic, partition */
+
 static void
-sl_broker_metrics_committed(void *data, sl_str_t *group, sl_str_t *topic,
-    int32_t partition, int64_t committed, int64_t high_watermark)
+sl_broker_metrics_group_gauge(sl_metrics_t *m, const char *name,
+    sl_str_t *group, sl_str_t *topic, int32_t partition, int64_t value)
 {
     u_char              *p, id[16];
-    sl_metrics_t        *m;
     sl_metrics_label_t   labels[3];
-
-    m = data;
-
-    if (committed < 0) {
-        return;
-    }
 
     p = sl_slprintf(id, id + sizeof(id), "%d", (int) partition);
 
@@ -303,8 +298,18 @@ sl_broker_metrics_committed(void *data, sl_str_t *group, sl_str_t *topic,
     labels[2].value.data = id;
     labels[2].value.len = p - id;
 
-    sl_metrics_gauge(m, "sluice_group_committed_offset", labels, 3,
-                     committed);
+    sl_metrics_gauge(m, name, labels, 3, value);
+}
+
+
+static void
+sl_broker_metrics_committed(void *data, sl_str_t *group, sl_str_t *topic,
+    int32_t partition, int64_t committed, int64_t high_watermark)
+{
+    if (committed >= 0) {
+        sl_broker_metrics_group_gauge(data, "sluice_group_committed_offset",
+                                      group, topic, partition, committed);
+    }
 }
 
 
@@ -312,26 +317,9 @@ static void
 sl_broker_metrics_lag(void *data, sl_str_t *group, sl_str_t *topic,
     int32_t partition, int64_t committed, int64_t high_watermark)
 {
-    u_char              *p, id[16];
-    sl_metrics_t        *m;
-    sl_metrics_label_t   labels[3];
-
-    m = data;
-
-    if (committed < 0 || high_watermark < 0) {
-        return;
+    if (committed >= 0 && high_watermark >= 0) {
+        sl_broker_metrics_group_gauge(data, "sluice_group_lag", group, topic,
+                                      partition,
+                                      sl_max(high_watermark - committed, 0));
     }
-
-    p = sl_slprintf(id, id + sizeof(id), "%d", (int) partition);
-
-    labels[0].name = "group";
-    labels[0].value = *group;
-    labels[1].name = "topic";
-    labels[1].value = *topic;
-    labels[2].name = "partition";
-    labels[2].value.data = id;
-    labels[2].value.len = p - id;
-
-    sl_metrics_gauge(m, "sluice_group_lag", labels, 3,
-                     sl_max(high_watermark - committed, 0));
 }
