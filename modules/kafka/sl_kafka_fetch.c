@@ -34,7 +34,6 @@ static void sl_kafka_fetch_unpark(sl_kafka_fetch_ctx_t *ctx);
 static void sl_kafka_fetch_timeout(sl_event_t *ev);
 static void sl_kafka_fetch_cleanup(sl_kafka_request_t *r);
 static void sl_kafka_fetch_doorbell(sl_cycle_t *cycle, void *data);
-static uint64_t sl_kafka_fetch_records(u_char *p, size_t len);
 
 
 static sl_queue_t   sl_kafka_parked;
@@ -306,8 +305,10 @@ sl_kafka_fetch_build(sl_kafka_request_t *r)
             rp->records.chain = cl;
             rp->records.len = rd.len;
 
+            /* the offsets sent, without touching every batch header
+             * (a compacted range counts its gaps) */
             sl_broker_count_out(part, rd.len,
-                                sl_kafka_fetch_records(rd.mem, rd.len));
+                                rd.next_offset - rd.first_offset);
 
             remaining -= sl_min(rd.len, remaining);
         }
@@ -461,37 +462,4 @@ sl_kafka_fetch_doorbell(sl_cycle_t *cycle, void *data)
 
         sl_kafka_request_finalize(r, rc);
     }
-}
-
-
-/* the records in whole batches, from their headers (for metrics) */
-
-static uint64_t
-sl_kafka_fetch_records(u_char *p, size_t len)
-{
-    size_t    size;
-    uint64_t  n;
-
-    n = 0;
-
-    if (p == NULL) {
-        return 0;
-    }
-
-    while (len >= SL_BROKER_BATCH_HEADER_SIZE) {
-
-        /* baseOffset, batchLength (after itself), ..., recordsCount */
-        size = 12 + (size_t) sl_kafka_get32(p + 8);
-
-        if (size < SL_BROKER_BATCH_HEADER_SIZE || size > len) {
-            break;
-        }
-
-        n += sl_kafka_get32(p + 57);
-
-        p += size;
-        len -= size;
-    }
-
-    return n;
 }

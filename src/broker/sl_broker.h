@@ -165,6 +165,8 @@ typedef struct {
                                            than max_bytes (Kafka's rule) */
     u_char                  *mem;       /* the same bytes in the mapping */
     int64_t                  first_offset;  /* base of the first batch */
+    int64_t                  next_offset;   /* after the last batch: where
+                                               the next read starts */
     int64_t                  high_watermark;
     int64_t                  last_stable_offset;
     int64_t                  log_start_offset;

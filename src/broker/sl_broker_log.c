@@ -860,6 +860,7 @@ sl_broker_log_read(sl_broker_partition_t *part, int64_t offset,
     rd->len = 0;
     rd->mem = NULL;
     rd->first_offset = offset;
+    rd->next_offset = offset;
 
     lc = sl_broker_local(part, log);
     if (lc == NULL) {
@@ -971,6 +972,7 @@ sl_broker_log_read(sl_broker_partition_t *part, int64_t offset,
                     if (last >= offset) {
                         start = pos;
                         rd->first_offset = base;
+                        rd->next_offset = last + 1;
                         total = next - pos;
 
                         /*
@@ -987,6 +989,8 @@ sl_broker_log_read(sl_broker_partition_t *part, int64_t offset,
                         {
                             total = skip.pos - start;
                             pos = skip.pos;
+                            rd->next_offset = lc->info[i].base_offset
+                                              + (int64_t) skip.rel;
                             continue;
                         }
                     }
@@ -997,6 +1001,7 @@ sl_broker_log_read(sl_broker_partition_t *part, int64_t offset,
                     }
 
                     total += next - pos;
+                    rd->next_offset = last + 1;
                 }
 
                 pos = next;

@@ -71,6 +71,8 @@ test_append_read(void **state)
         assert_true(bt.base_offset <= off);
         assert_true(bt.base_offset + bt.last_offset_delta >= off);
         assert_int_equal(rd.first_offset, bt.base_offset);
+        assert_int_equal(rd.next_offset,
+                         bt.base_offset + bt.last_offset_delta + 1);
         assert_int_equal(bt.leader_epoch, 3);
         tb_check_fd(&rd);
     }
@@ -85,6 +87,7 @@ test_append_read(void **state)
         assert_true(rd.len > 0);
         assert_true(rd.len <= 4096);
         off = tb_walk(rd.mem, rd.len, off);
+        assert_int_equal(rd.next_offset, off);
     }
 
     assert_int_equal(off, expect);
