@@ -320,8 +320,15 @@ sl_rest_send(sl_rest_req_t *rq, sl_uint_t status, json_t *json)
 
     r = rq->r;
 
-    type = (rq->route && rq->route->api == SL_REST_V2)
-           ? &sl_rest_v2_type : &sl_rest_v3_type;
+    if (rq->route) {
+        type = (rq->route->api == SL_REST_V2) ? &sl_rest_v2_type
+                                              : &sl_rest_v3_type;
+
+    } else {
+        /* no route (404, 405): v3 paths answer as v3, the rest as v2 */
+        type = (r->uri.len >= 4 && sl_strncmp(r->uri.data, "/v3/", 4) == 0)
+               ? &sl_rest_v3_type : &sl_rest_v2_type;
+    }
 
     body.data = (u_char *) "";
     body.len = 0;

@@ -24,6 +24,12 @@
 
 #define SL_V3_ERR_BAD_REQUEST      40002
 
+/* the last second of the year 9999: timestamps past it are refused */
+#define SL_V3_MAX_SECONDS          253402300799LL
+
+/* the scratch pool of one produced record */
+#define SL_V3_RECORD_POOL_SIZE     4096
+
 #define sl_v3_set(obj, key, val)                                             \
     (void) json_object_set_new(obj, key, val)
 
@@ -1023,6 +1029,9 @@ sl_v3_config_check(sl_rest_req_t *rq, json_t *name, json_t *value,
         /* lenient: a number or a boolean as its text */
         v->data = sl_pnalloc(rq->r->pool, 32);
         if (v->data == NULL) {
+            /* the callers return rq->rc: an answer is owed */
+            (void) sl_rest_error(rq, SL_HTTP_INTERNAL_SERVER_ERROR, 0,
+                                 "Internal Server Error");
             return SL_ERROR;
         }
 
@@ -1046,7 +1055,11 @@ sl_v3_config_check(sl_rest_req_t *rq, json_t *name, json_t *value,
 }
 
 
-/* one setting: SET (value) or DELETE (value NULL); sends errors */
+/*
+ * one setting: SET (value) or DELETE (value NULL); sends the error
+ * itself and then returns SL_ERROR (not what the send returned: the
+ * callers answer 204 on SL_OK)
+ */
 static sl_int_t
 sl_v3_config_apply(sl_rest_req_t *rq, sl_broker_topic_t *t, sl_str_t *name,
     sl_str_t *value)
@@ -1065,23 +1078,26 @@ sl_v3_config_apply(sl_rest_req_t *rq, sl_broker_topic_t *t, sl_str_t *name,
     }
 
     if (rc == SL_DECLINED) {
-        return sl_rest_error(rq, SL_HTTP_NOT_FOUND, 0,
+        (void) sl_rest_error(rq, SL_HTTP_NOT_FOUND, 0,
                              "Config %.*s cannot be found for topic %.*s.",
                              (int) sl_min(name->len, 200),
                              (char *) name->data, SL_STR_ARG(&t->name));
+        return SL_ERROR;
     }
 
     if (rc == SL_BROKER_ERR_INVALID_CONFIG) {
-        return sl_rest_error(rq, SL_HTTP_BAD_REQUEST, SL_V3_ERR_BAD_REQUEST,
+        (void) sl_rest_error(rq, SL_HTTP_BAD_REQUEST, SL_V3_ERR_BAD_REQUEST,
                              "Invalid value %.*s for configuration %.*s",
                              value ? (int) sl_min(value->len, 200) : 4,
                              value ? (char *) value->data : "null",
                              (int) sl_min(name->len, 200),
                              (char *) name->data);
+        return SL_ERROR;
     }
 
     if (rc != SL_BROKER_OK) {
-        return sl_rest_broker_error(rq, rc, "alter configs");
+        (void) sl_rest_broker_error(rq, rc, "alter configs");
+        return SL_ERROR;
     }
 
     return SL_OK;
@@ -1218,7 +1234,22 @@ sl_v3_configs_alter(sl_rest_req_t *rq)
                                      "A config name is missing.");
             }
 
-            rc = SL_BROKER_OK;
+            /*
+             * the name must be known before anything is applied: only
+             * an unknown name is SL_DECLINED, whatever the value
+             */
+
+            n.data = (u_char *) json_string_value(json_object_get(c, "name"));
+            n.len = json_string_length(json_object_get(c, "name"));
+            v.data = (u_char *) "";
+            v.len = 0;
+
+            sl_broker_topic_conf_init(&check);
+            rc = sl_broker_topic_conf_set(&check, &n, &v);
+
+            if (rc != SL_DECLINED) {
+                rc = SL_BROKER_OK;
+            }
 
         } else {
             return sl_rest_error(rq, SL_HTTP_BAD_REQUEST, 0,
@@ -1533,6 +1564,7 @@ sl_v3_records(sl_rest_req_t *rq)
     sl_str_t             body, type;
     sl_uint_t            status, n;
     json_error_t         err;
+    sl_pool_t           *pool, *tmp;
     sl_v3_out_t          out;
     sl_broker_topic_t   *t;
 
@@ -1580,7 +1612,26 @@ sl_v3_records(sl_rest_req_t *rq)
             p += (len > 0 && len <= (size_t) (last - p))
                  ? len : (size_t) (last - p);
 
+            /*
+             * a record's scratch (its batch writer takes 1k at least,
+             * the filters' copies) goes with it: a body of tiny records
+             * must not grow the request's pool by a kilobyte each
+             */
+
+            tmp = sl_create_pool(SL_V3_RECORD_POOL_SIZE,
+                                 rq->r->connection->log);
+            if (tmp == NULL) {
+                json_decref(in);
+                return sl_rest_send(rq, SL_HTTP_INTERNAL_SERVER_ERROR, NULL);
+            }
+
+            pool = rq->r->pool;
+            rq->r->pool = tmp;
+
             res = sl_v3_produce_one(rq, t, in, &status);
+
+            rq->r->pool = pool;
+            sl_destroy_pool(tmp);
             json_decref(in);
         }
 
@@ -1939,12 +1990,30 @@ sl_v3_parse_time(json_t *v, int64_t *ms)
     struct tm    tm;
     const char  *str, *p;
 
+    /*
+     * Seconds since the epoch, as Jackson reads an Instant: checked
+     * before they are scaled (no overflow), and not negative (Kafka
+     * refuses negative timestamps)
+     */
+
     if (json_is_integer(v)) {
+        if (json_integer_value(v) < 0
+            || json_integer_value(v) > SL_V3_MAX_SECONDS)
+        {
+            return SL_ERROR;
+        }
+
         *ms = (int64_t) json_integer_value(v) * 1000;
         return SL_OK;
     }
 
     if (json_is_real(v)) {
+        if (!(json_real_value(v) >= 0.0
+              && json_real_value(v) <= (double) SL_V3_MAX_SECONDS))
+        {
+            return SL_ERROR;
+        }
+
         *ms = (int64_t) (json_real_value(v) * 1000.0);
         return SL_OK;
     }
@@ -2006,7 +2075,9 @@ sl_v3_parse_time(json_t *v, int64_t *ms)
     } else if (*p == '+' || *p == '-') {
         sign = (*p == '-') ? -1 : 1;
 
-        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5) {
+        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5
+            || oh < 0 || oh > 23 || om < 0 || om > 59)
+        {
             return SL_ERROR;
         }
 
@@ -2034,6 +2105,10 @@ sl_v3_parse_time(json_t *v, int64_t *ms)
     }
 
     scale -= (int64_t) sign * (oh * 3600 + om * 60);
+
+    if (scale < 0 || scale > SL_V3_MAX_SECONDS) {
+        return SL_ERROR;
+    }
 
     *ms = scale * 1000 + f;
 

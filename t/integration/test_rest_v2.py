@@ -478,6 +478,13 @@ def test_bad_bodies_get_json_errors(broker_factory):
                    data='{"records":[{"value":1,"partition":0}]}')
     assert (s, e["error_code"]) == (422, 422)
 
+    # a path or method no route takes: the v2 error shape and type
+    # (review fix: these were answered as application/json)
+    s, e, rtype = curl(b, "/topics/test/partitions/0/nothing")
+    assert (s, e["error_code"], rtype) == (404, 404, V2)
+    s, e, rtype = curl(b, "/topics/test", method="DELETE")
+    assert (s, e["error_code"], rtype) == (405, 405, V2)
+
     # unknown topic and partition when producing
     s, e, _ = curl(b, "/topics/nope", ctype=JSON,
                    data='{"records":[{"value":1}]}')
