@@ -363,6 +363,15 @@ sl_int_t sl_http_send_response(sl_http_request_t *r, sl_uint_t status,
 sl_http_header_t *sl_http_find_header(sl_http_request_t *r, char *name);
 const char *sl_http_status_text(sl_uint_t status);
 void sl_http_block_reading(sl_http_request_t *r);
+/*
+ * For a request that stays parked long (an event stream, a long poll):
+ * gives the connection's header buffer back after copying what the
+ * request's fields point at (request line, method, URI, args, exten,
+ * host, every header) into its pool, so the log phase still has them.
+ * The caller must keep no other pointer into the header.  SL_DECLINED
+ * when unparsed bytes (a pipelined request, body bytes) keep the buffer.
+ */
+sl_int_t sl_http_release_header_buffer(sl_http_request_t *r);
 
 
 /* sl_http.c and sl_http_core_module.c */

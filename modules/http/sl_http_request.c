@@ -15,7 +15,10 @@
 
 #define SL_HTTP_LINGERING_TIMEOUT   5000
 #define SL_HTTP_LINGERING_TIME      30000
-#define SL_HTTP_REQUEST_POOL_SIZE   4096
+/* the request, its modules' contexts and 16 headers fit in one block,
+ * and a handler's state goes on in blocks of the same size: a parked
+ * stream keeps its pool all its life, 4 KB blocks were mostly empty */
+#define SL_HTTP_REQUEST_POOL_SIZE   1536
 #define SL_HTTP_OFF_T_LEN           (sizeof("-9223372036854775808") - 1)
 
 
@@ -24,6 +27,16 @@ typedef struct {
     size_t       offset;      /* of the pointer in sl_http_headers_in_t */
     sl_uint_t    unique;      /* a second one is a bad request */
 } sl_http_header_in_t;
+
+
+/* moving the request's strings out of the header buffer */
+typedef struct {
+    u_char      *start;       /* the header buffer */
+    u_char      *end;
+    u_char      *lo;          /* what the strings in it span */
+    u_char      *hi;
+    u_char      *copy;        /* of lo..hi; NULL while measuring */
+} sl_http_rebase_t;
 
 
 static void sl_http_wait_request_handler(sl_event_t *rev);
@@ -40,6 +53,9 @@ static void sl_http_process_request(sl_http_request_t *r);
 static void sl_http_request_handler(sl_event_t *ev);
 static void sl_http_empty_request_handler(sl_http_request_t *r);
 static void sl_http_empty_handler(sl_event_t *ev);
+static void sl_http_rebase_request(sl_http_request_t *r,
+    sl_http_rebase_t *rb);
+static void sl_http_rebase_str(sl_str_t *s, sl_http_rebase_t *rb);
 
 static sl_int_t sl_http_special_response(sl_http_request_t *r,
     sl_uint_t status);
@@ -559,13 +575,29 @@ sl_http_process_request_uri(sl_http_request_t *r)
 static sl_int_t
 sl_http_process_header_line(sl_http_request_t *r)
 {
-    sl_http_header_t      *h, **hp;
+    sl_http_header_t      *h, **hp, *old;
     sl_http_header_in_t   *hi;
+
+    old = r->headers_in.headers.elts;
 
     h = sl_array_push(&r->headers_in.headers);
     if (h == NULL) {
         sl_http_close_request(r);
         return SL_ERROR;
+    }
+
+    if (r->headers_in.headers.elts != old) {
+        /* the array moved: the known headers follow it, so that they
+         * are the elements that sl_http_release_header_buffer() moves */
+
+        for (hi = sl_http_headers_in; hi->name.len; hi++) {
+            hp = (sl_http_header_t **) ((u_char *) &r->headers_in
+                                        + hi->offset);
+            if (*hp) {
+                *hp = (sl_http_header_t *) r->headers_in.headers.elts
+                      + (*hp - old);
+            }
+        }
     }
 
     h->key.data = r->header_name_start;
@@ -825,6 +857,115 @@ void
 sl_http_block_reading(sl_http_request_t *r)
 {
     /* edge-triggered: the bytes wait in the socket, no event repeats */
+}
+
+
+sl_int_t
+sl_http_release_header_buffer(sl_http_request_t *r)
+{
+    size_t                 len;
+    sl_buf_t              *b;
+    sl_http_rebase_t       rb;
+    sl_http_connection_t  *hc;
+
+    hc = r->http_connection;
+    b = &hc->buf;
+
+    if (b->start == NULL) {
+        return SL_OK;
+    }
+
+    if (hc->request != r || b->pos != b->last) {
+        return SL_DECLINED;
+    }
+
+    rb.start = b->start;
+    rb.end = b->end;
+    rb.lo = NULL;
+    rb.hi = NULL;
+    rb.copy = NULL;
+
+    sl_http_rebase_request(r, &rb);
+
+    if (rb.lo) {
+        len = rb.hi - rb.lo;
+
+        rb.copy = sl_pnalloc(r->pool, len ? len : 1);
+        if (rb.copy == NULL) {
+            return SL_ERROR;
+        }
+
+        sl_memcpy(rb.copy, rb.lo, len);
+
+        sl_http_rebase_request(r, &rb);
+    }
+
+    /* the parser's positions are of no use once the header is parsed */
+
+    r->request_start = NULL;
+    r->request_end = NULL;
+    r->method_end = NULL;
+    r->uri_start = NULL;
+    r->uri_end = NULL;
+    r->args_start = NULL;
+    r->host_start = NULL;
+    r->host_end = NULL;
+    r->header_name_start = NULL;
+    r->header_name_end = NULL;
+    r->header_start = NULL;
+    r->header_end = NULL;
+
+    sl_free(b->start);
+    sl_memzero(b, sizeof(sl_buf_t));
+
+    return SL_OK;
+}
+
+
+/* measures (rb->copy NULL) or moves every string that may point into the
+ * header buffer; a decoded URI and its exten are in the pool already */
+static void
+sl_http_rebase_request(sl_http_request_t *r, sl_http_rebase_t *rb)
+{
+    sl_uint_t          i;
+    sl_http_header_t  *h;
+
+    sl_http_rebase_str(&r->request_line, rb);
+    sl_http_rebase_str(&r->method_name, rb);
+    sl_http_rebase_str(&r->unparsed_uri, rb);
+    sl_http_rebase_str(&r->uri, rb);
+    sl_http_rebase_str(&r->args, rb);
+    sl_http_rebase_str(&r->exten, rb);
+    sl_http_rebase_str(&r->host, rb);
+
+    h = r->headers_in.headers.elts;
+
+    for (i = 0; i < r->headers_in.headers.nelts; i++) {
+        sl_http_rebase_str(&h[i].key, rb);
+        sl_http_rebase_str(&h[i].value, rb);
+    }
+}
+
+
+static void
+sl_http_rebase_str(sl_str_t *s, sl_http_rebase_t *rb)
+{
+    if (s->data == NULL || s->data < rb->start || s->data > rb->end) {
+        return;
+    }
+
+    if (rb->copy) {
+        s->data = rb->copy + (s->data - rb->lo);
+        return;
+    }
+
+    if (rb->lo == NULL || s->data < rb->lo) {
+        rb->lo = s->data;
+    }
+
+    if (rb->hi == NULL || s->data + s->len > rb->hi) {
+        rb->hi = s->data + s->len;
+    }
 }
 
 
@@ -1151,16 +1292,33 @@ sl_http_send_header(sl_http_request_t *r)
 
     text = sl_http_status_text(status);
 
+    /* what is written below, no more: a parked stream keeps it */
+
     len = sizeof("HTTP/1.1 999 " CRLF) - 1 + sl_strlen(text)
           + sizeof("Server: " SL_VER CRLF) - 1
           + sizeof("Date: " CRLF) - 1 + sl_cached_http_time.len
-          + sizeof("Content-Type: " CRLF) - 1 + ho->content_type.len
-          + sizeof("Content-Length: " CRLF) - 1 + SL_HTTP_OFF_T_LEN
-          + sizeof("Transfer-Encoding: chunked" CRLF) - 1
-          + sizeof("Last-Modified: Mon, 28 Sep 1970 06:00:00 GMT" CRLF) - 1
-          + sizeof("Location: " CRLF) - 1 + ho->location.len
           + sizeof("Connection: keep-alive" CRLF) - 1
           + sizeof(CRLF) - 1;
+
+    if (ho->content_type.len) {
+        len += sizeof("Content-Type: " CRLF) - 1 + ho->content_type.len;
+    }
+
+    if (ho->content_length_n >= 0) {
+        len += sizeof("Content-Length: " CRLF) - 1 + SL_HTTP_OFF_T_LEN;
+
+    } else if (r->chunked_out) {
+        len += sizeof("Transfer-Encoding: chunked" CRLF) - 1;
+    }
+
+    if (ho->last_modified_time >= 0) {
+        len += sizeof("Last-Modified: Mon, 28 Sep 1970 06:00:00 GMT" CRLF)
+               - 1;
+    }
+
+    if (ho->location.len) {
+        len += sizeof("Location: " CRLF) - 1 + ho->location.len;
+    }
 
     kv = ho->headers.elts;
 
@@ -1506,6 +1664,13 @@ sl_http_read_client_request_body(sl_http_request_t *r,
     c = r->connection;
 
     if (r->request_body || r->body_read) {
+        post_handler(r);
+        return SL_OK;
+    }
+
+    if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
+        /* no body: nothing to set up (a parked request keeps its pool) */
+        r->body_read = 1;
         post_handler(r);
         return SL_OK;
     }
@@ -1905,6 +2070,15 @@ sl_http_set_keepalive(sl_http_request_t *r)
     tmp = r->request_body ? r->request_body->tmp : NULL;
 
     if (tmp && tmp->pos < tmp->last) {
+
+        if (b->start == NULL) {
+            /* a parked request gave the buffer back */
+            if (sl_http_alloc_buffer(c) != SL_OK) {
+                sl_http_close_request(r);
+                return;
+            }
+        }
+
         /* hb was empty when tmp was read into, and tmp is no larger */
         b->last = sl_cpymem(b->last, tmp->pos, tmp->last - tmp->pos);
     }

@@ -75,6 +75,7 @@
 #define SL_RC_RETRY              500
 #define SL_RC_WAIT_SLACK         250
 #define SL_RC_READ_CLAIM         10000   /* a dead worker's read */
+#define SL_RC_MATCH_LIMIT        1000000 /* a topic_pattern's steps */
 
 /* an instance's membership */
 #define SL_RC_IDLE               0       /* not subscribed */
@@ -1086,11 +1087,28 @@ sl_rc_regex(u_char *re, size_t len)
 }
 
 
+/*
+ * A client's pattern is matched under the consumers' lock, by every
+ * worker, at each heartbeat: a backtracking one is cut short (as no
+ * match) rather than hold everybody for PCRE2's default 10,000,000 steps.
+ */
+
 static sl_uint_t
 sl_rc_regex_match(pcre2_code *rx, pcre2_match_data *md, sl_str_t *name)
 {
+    static pcre2_match_context  *mctx;
+
+    if (mctx == NULL) {
+        mctx = pcre2_match_context_create(NULL);
+
+        if (mctx) {
+            (void) pcre2_set_match_limit(mctx, SL_RC_MATCH_LIMIT);
+            (void) pcre2_set_depth_limit(mctx, SL_RC_MATCH_LIMIT);
+        }
+    }
+
     return pcre2_match(rx, (PCRE2_SPTR) name->data, name->len, 0, 0, md,
-                       NULL) >= 0;
+                       mctx) >= 0;
 }
 
 
@@ -2063,6 +2081,16 @@ sl_rc_create(sl_rest_req_t *rq)
         }
     }
 
+    addr = rq->r->connection->addr_text;
+
+    s.data = sl_pnalloc(rq->r->pool, addr.len + 1);
+    if (s.data == NULL) {
+        return SL_ERROR;
+    }
+
+    s.data[0] = '/';
+    s.len = sl_cpymem(s.data + 1, addr.data, addr.len) - s.data;
+
     sl_rc_start_timer(rq->r->connection->log);
 
     now = sl_broker_group_mono_ms();
@@ -2084,17 +2112,6 @@ sl_rc_create(sl_rest_req_t *rq)
                              SL_REST_ERR_KAFKA,
                              "Too many consumer instances.");
     }
-
-    addr = rq->r->connection->addr_text;
-
-    s.data = sl_pnalloc(rq->r->pool, addr.len + 1);
-    if (s.data == NULL) {
-        sl_rc_unlock();
-        return SL_ERROR;
-    }
-
-    s.data[0] = '/';
-    s.len = sl_cpymem(s.data + 1, addr.data, addr.len) - s.data;
 
     sl_queue_insert_tail(&sl_rc_sh->instances, &inst->queue);
     sl_rc_sh->ninstances++;
@@ -2737,7 +2754,7 @@ sl_rc_commit_offsets(sl_rest_req_t *rq)
         if (sl_rc_json_tp(v, &o[i].topic, &o[i].partition) != SL_OK
             || sl_rc_json_int(json_object_get(v, "offset"), &o[i].offset)
                != SL_OK
-            || o[i].offset < -1)
+            || o[i].offset < -1 || o[i].offset == INT64_MAX)
         {
             return sl_rest_error(rq, SL_HTTP_UNPROCESSABLE_ENTITY, 42201,
                                  "Each offset needs a topic, a partition and "
@@ -3042,7 +3059,7 @@ sl_rc_read(sl_rc_read_t *rd, sl_uint_t final)
 {
     int64_t                 now, next;
     sl_int_t                rc, failed;
-    sl_uint_t               i, n, stable;
+    sl_uint_t               i, n, stable, claimed;
     uint32_t                reader;
     uint64_t                epoch;
     sl_log_t               *log;
@@ -3054,8 +3071,13 @@ sl_rc_read(sl_rc_read_t *rd, sl_uint_t final)
     sl_broker_partition_t  *bp;
 
     rq = rd->rq;
-    pool = rq->r->pool;
     log = rq->r->connection->log;
+
+    /* each look's own: a long poll looks again after every append */
+    pool = sl_create_pool(SL_DEFAULT_POOL_SIZE, log);
+    if (pool == NULL) {
+        return SL_ERROR;
+    }
 
     now = sl_broker_group_mono_ms();
 
@@ -3065,6 +3087,7 @@ sl_rc_read(sl_rc_read_t *rd, sl_uint_t final)
 
     if (inst == NULL) {
         sl_rc_unlock();
+        sl_destroy_pool(pool);
         return sl_rest_error(rq, SL_HTTP_NOT_FOUND,
                              SL_REST_ERR_CONSUMER_NOT_FOUND,
                              "Consumer instance not found.");
@@ -3081,6 +3104,7 @@ sl_rc_read(sl_rc_read_t *rd, sl_uint_t final)
 
     if (inst->reader && now - inst->read_since < SL_RC_READ_CLAIM) {
         sl_rc_unlock();
+        sl_destroy_pool(pool);
 
         if (!final) {
             return SL_AGAIN;
@@ -3105,6 +3129,7 @@ sl_rc_read(sl_rc_read_t *rd, sl_uint_t final)
     snap = sl_pcalloc(pool, (n + 1) * sizeof(sl_rc_snap_t));
     if (snap == NULL) {
         sl_rc_unlock();
+        sl_destroy_pool(pool);
         return SL_ERROR;
     }
 
@@ -3117,6 +3142,7 @@ sl_rc_read(sl_rc_read_t *rd, sl_uint_t final)
 
         if (snap[i].topic.data == NULL) {
             sl_rc_unlock();
+            sl_destroy_pool(pool);
             return SL_ERROR;
         }
 
@@ -3209,11 +3235,15 @@ sl_rc_read(sl_rc_read_t *rd, sl_uint_t final)
 
     inst = sl_rc_find(&rd->group, &rd->name);
 
-    if (inst && inst->reader == reader) {
+    /* not ours any more (an instance deleted and made again under the
+     * same name, or a claim taken over): the positions are not ours */
+    claimed = (inst && inst->reader == reader);
+
+    if (claimed) {
         inst->reader = 0;
     }
 
-    if (inst && inst->epoch == epoch && !failed) {
+    if (claimed && inst->epoch == epoch && !failed) {
         for (i = 0; i < n; i++) {
             part = sl_rc_part_find(inst, &snap[i].topic, snap[i].partition);
 
@@ -3224,6 +3254,8 @@ sl_rc_read(sl_rc_read_t *rd, sl_uint_t final)
     }
 
     sl_rc_unlock();
+
+    sl_destroy_pool(pool);
 
     if (failed) {
         return SL_ERROR;

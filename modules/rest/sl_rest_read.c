@@ -36,6 +36,7 @@ typedef struct {
     sl_uint_t                format;
     size_t                   bytes;         /* of the records taken */
     int64_t                  min_ts;        /* by time: skip earlier */
+    int64_t                  limit;
     json_t                  *data;
 } sl_rest_browse_t;
 
@@ -572,6 +573,7 @@ sl_rest_browse(sl_rest_req_t *rq)
 
     br.rq = rq;
     br.format = format;
+    br.limit = limit;
     br.data = json_array();
 
     if (br.data == NULL) {
@@ -591,9 +593,11 @@ sl_rest_browse(sl_rest_req_t *rq)
             return SL_ERROR;
         }
 
+        /* no record limit here: the records skipped by time would count
+         * (and a large compressed batch be opened again per record);
+         * the handler stops at the limit */
         rc = sl_rest_fetch(pool, rq->r->connection->log, part, offset,
-                           SL_REST_BROWSE_MAX_BYTES - br.bytes,
-                           (sl_uint_t) (limit - json_array_size(br.data)),
+                           SL_REST_BROWSE_MAX_BYTES - br.bytes, 0,
                            sl_rest_browse_record, &br, &next);
 
         sl_destroy_pool(pool);
@@ -659,6 +663,10 @@ sl_rest_browse_record(void *data, sl_broker_partition_t *part,
     }
 
     br->bytes += rec->raw_len;
+
+    if ((int64_t) json_array_size(br->data) >= br->limit) {
+        return SL_DONE;
+    }
 
     return SL_OK;
 }
@@ -807,6 +815,13 @@ sl_rest_sse_start(sl_rest_req_t *rq, sl_broker_topic_t *tp,
     r->read_event_handler = sl_rest_sse_read;
     r->write_event_handler = sl_rest_sse_write;
 
+    /* a stream idles for long: the connection's header buffer goes back
+     * (what the access log needs moves to the pool); nothing here points
+     * into it any more */
+    if (sl_http_release_header_buffer(r) == SL_ERROR) {
+        return SL_ERROR;
+    }
+
     /* a graceful exit or a reload may end a stream at any time: the
      * client reconnects with Last-Event-ID */
     c->idle = 1;
@@ -879,7 +894,11 @@ sl_rest_sse_position(sl_rest_sse_t *ctx)
             }
 
             if (i < ctx->nnext) {
-                ctx->next[i] = (ctx->partition >= 0) ? v + 1 : v;
+                /* the last offset: + 1 would overflow; past the end
+                 * anyway, the clamp below starts at the end */
+                ctx->next[i] = (ctx->partition >= 0
+                                && v < SL_MAX_OFF_T_VALUE)
+                               ? v + 1 : v;
             }
 
             p = e + 1;

@@ -371,6 +371,19 @@ def test_resume_partition_with_last_event_id(b):
     s3.close()
 
 
+def test_last_event_id_at_the_offset_limit(b):
+    """A Last-Event-ID of the largest offset is past the end: the stream
+    starts at the end (its + 1 overflowed: undefined, and in practice a
+    replay from the log start)."""
+    produce(b, "one", records(b"x", 3))
+    s = SSE(b.http_port, path("one", 0, query="format=binary"),
+            last_id=2 ** 63 - 1)
+    assert s.wait_status() == 200
+    produce(b, "one", records(b"y", 1))
+    assert [int(e["id"]) for e in s.wait_events(1)] == [3]
+    s.close()
+
+
 def test_resume_topic_stream(b):
     """The whole topic's stream: id is every partition's next offset;
     resuming from any id gives exactly the records not yet seen."""
