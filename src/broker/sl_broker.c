@@ -4,8 +4,8 @@
  * topic), the shared zone holding the topic registry and partition
  * states, the recovery of every partition in the master before the
  * workers fork, and the background work (flush by interval, retention,
- * compaction, checkpoints) that worker 0 alone runs, so that appends in
- * every worker never wait for it.
+ * compaction, checkpoints) that the log cleaner process alone runs, so
+ * that appends in every worker never wait for it.
  *
  *     log {
  *         data_dir                data;
@@ -824,7 +824,8 @@ sl_broker_init_process(sl_cycle_t *cycle)
 
 /*
  * Every process forgets deleted partitions and closes lingering files;
- * worker 0 (or the one process) also does the log's background work.
+ * the log cleaner process (or the one process) also does the log's
+ * background work, so that no worker's clients wait for a compaction.
  */
 
 static void
@@ -844,7 +845,7 @@ sl_broker_timer_handler(sl_event_t *ev)
         sl_broker_linger_reap(0);
     }
 
-    if (sl_worker == 0) {
+    if (sl_process != SL_PROCESS_WORKER) {
         sl_broker_background(sl_broker_wall_ms(), 0, ev->log);
     }
 

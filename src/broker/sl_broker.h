@@ -224,9 +224,10 @@ sl_int_t sl_broker_init_storage(sl_broker_conf_t *conf, sl_log_t *log);
 /* flushes and checkpoints every partition: the next start scans nothing */
 void sl_broker_shutdown(sl_log_t *log);
 /*
- * The background work of one process (worker 0): flush by interval,
- * retention, compaction, checkpoints, deferred deletes.  now is the
- * wall clock in milliseconds; force ignores the checks' intervals.
+ * The background work of the log cleaner process (or of the one
+ * process without a master): flush by interval, retention, compaction,
+ * checkpoints, deferred deletes.  now is the wall clock in
+ * milliseconds; force ignores the checks' intervals.
  */
 void sl_broker_background(int64_t now, sl_uint_t force, sl_log_t *log);
 sl_broker_conf_t *sl_broker_get_conf(void);

@@ -365,10 +365,17 @@ class Broker:
     # ---- processes
 
     def workers(self):
-        """The master's live children, sorted."""
+        """The master's live worker processes (not the log cleaner),
+        sorted."""
         w = children_of(self.master_pid)
         self.seen_pids.update(w)
-        return w
+        return [p for p in w if "log cleaner" not in cmdline(p)]
+
+    def cleaners(self):
+        """The master's live "log cleaner" processes, sorted."""
+        w = children_of(self.master_pid)
+        self.seen_pids.update(w)
+        return [p for p in w if "log cleaner" in cmdline(p)]
 
     def wait_workers(self, n, exclude=(), timeout=10 * SLOW):
         """Wait until the master has exactly n children, none in exclude."""

@@ -8,11 +8,17 @@
  * reloads by building a new cycle and replacing the workers, and stops.
  * A worker runs every module's init_process and then the event loop
  * until its channel or a signal tells it to quit.
+ *
+ * The log cleaner is one more child, started after the workers, as
+ * nginx's cache manager: it runs the event loop with timers only and
+ * does the log's background work (flushes, checkpoints, retention,
+ * compaction), so that a long compaction never stalls a worker.
  */
 
 
 #include <sl_config.h>
 #include <sl_core.h>
+#include <sl_broker.h>
 
 
 /* how long workers get to obey TERMINATE before SIGKILL */
@@ -29,6 +35,7 @@
 static void sl_master_title(sl_cycle_t *cycle);
 static void sl_start_worker_processes(sl_cycle_t *cycle, sl_int_t n,
     sl_int_t type);
+static void sl_start_cleaner_process(sl_cycle_t *cycle, sl_int_t type);
 static void sl_pass_open_channel(sl_cycle_t *cycle, sl_channel_t *ch);
 static void sl_signal_worker_processes(sl_cycle_t *cycle, int signo);
 static sl_uint_t sl_reap_children(sl_cycle_t *cycle);
@@ -38,11 +45,13 @@ static void sl_set_alarm(sl_msec_t delay);
 static void sl_master_process_exit(sl_cycle_t *cycle);
 static void sl_close_master_listening(sl_cycle_t *cycle);
 static void sl_worker_process_cycle(sl_cycle_t *cycle, void *data);
+static void sl_cleaner_process_cycle(sl_cycle_t *cycle, void *data);
 static void sl_worker_process_init(sl_cycle_t *cycle, sl_int_t worker);
 static sl_uint_t sl_worker_busy(sl_cycle_t *cycle);
 static void sl_worker_process_exit(sl_cycle_t *cycle);
 static void sl_idle_close_handler(sl_event_t *ev);
 static void sl_channel_handler(sl_event_t *ev);
+static sl_uint_t sl_process_runs_module(sl_module_t *module);
 static void sl_call_init_process(sl_cycle_t *cycle);
 static void sl_call_exit_process(sl_cycle_t *cycle);
 static void sl_call_exit_master(sl_cycle_t *cycle);
@@ -66,6 +75,7 @@ static sl_uint_t    sl_respawn_fails[SL_MAX_PROCESSES];
 static sl_msec_t    sl_respawn_delay[SL_MAX_PROCESSES];
 
 static char         sl_worker_name[] = "worker process";
+static char         sl_cleaner_name[] = "log cleaner";
 
 static sl_event_t   sl_idle_close_event;
 
@@ -118,6 +128,7 @@ sl_master_process_cycle(sl_cycle_t *cycle)
 
     sl_start_worker_processes(cycle, ccf->worker_processes,
                               SL_PROCESS_RESPAWN);
+    sl_start_cleaner_process(cycle, SL_PROCESS_RESPAWN);
     sl_update_worker_stat();
 
     live = 1;
@@ -213,6 +224,7 @@ sl_master_process_cycle(sl_cycle_t *cycle)
 
             sl_start_worker_processes(cycle, ccf->worker_processes,
                                       SL_PROCESS_JUST_RESPAWN);
+            sl_start_cleaner_process(cycle, SL_PROCESS_JUST_RESPAWN);
 
             /*
              * The listening sockets are the same descriptors, so nothing
@@ -333,6 +345,31 @@ sl_start_worker_processes(sl_cycle_t *cycle, sl_int_t n, sl_int_t type)
 
         sl_pass_open_channel(cycle, &ch);
     }
+}
+
+
+static void
+sl_start_cleaner_process(sl_cycle_t *cycle, sl_int_t type)
+{
+    sl_pid_t      pid;
+    sl_channel_t  ch;
+
+    pid = sl_spawn_process(cycle, sl_cleaner_process_cycle, NULL,
+                           sl_cleaner_name, type);
+    if (pid == SL_INVALID_PID) {
+        return;
+    }
+
+    sl_respawn_fails[sl_process_slot] = 0;
+    sl_respawn_delay[sl_process_slot] = 0;
+
+    sl_memzero(&ch, sizeof(sl_channel_t));
+    ch.command = SL_CMD_OPEN_CHANNEL;
+    ch.pid = pid;
+    ch.slot = sl_process_slot;
+    ch.fd = sl_processes[sl_process_slot].channel[0];
+
+    sl_pass_open_channel(cycle, &ch);
 }
 
 
@@ -641,6 +678,7 @@ sl_update_worker_stat(void)
 
     for (i = 0; i < sl_last_process; i++) {
         if (sl_processes[i].pid != -1
+            && sl_processes[i].proc == sl_worker_process_cycle
             && !sl_processes[i].exited
             && !sl_processes[i].exiting)
         {
@@ -789,6 +827,46 @@ sl_worker_process_cycle(sl_cycle_t *cycle, void *data)
 }
 
 
+/*
+ * The log cleaner: no listening sockets and no clients, only the event
+ * loop's timers, its channel, and the modules it needs for them (the
+ * event modules and the broker, whose timer does the background work
+ * in this process); on quit it leaves at once, as nothing is pending.
+ */
+
+static void
+sl_cleaner_process_cycle(sl_cycle_t *cycle, void *data)
+{
+    sl_process = SL_PROCESS_HELPER;
+
+    /* not a worker: beyond every doorbell slot */
+    sl_worker = SL_MAX_PROCESSES;
+
+    /* not accepted on here: closing the descriptors is enough */
+    sl_close_master_listening(cycle);
+
+    sl_setproctitle(sl_cleaner_name);
+
+    sl_worker_process_init(cycle, -1);
+
+    for ( ;; ) {
+
+        if (sl_terminate || sl_quit) {
+            sl_log_error(SL_LOG_NOTICE, cycle->log, 0, "exiting");
+            sl_worker_process_exit(cycle);
+        }
+
+        sl_process_events_and_timers(cycle);
+
+        if (sl_reopen) {
+            sl_reopen = 0;
+            sl_log_error(SL_LOG_NOTICE, cycle->log, 0, "reopening logs");
+            sl_reopen_files(cycle);
+        }
+    }
+}
+
+
 static void
 sl_worker_process_init(sl_cycle_t *cycle, sl_int_t worker)
 {
@@ -875,6 +953,12 @@ sl_worker_process_init(sl_cycle_t *cycle, sl_int_t worker)
     {
         /* without its channel the master could not stop this worker */
         exit(2);
+    }
+
+    if (worker == -1) {
+        sl_log_error(SL_LOG_INFO, cycle->log, 0, "%s started",
+                     sl_cleaner_name);
+        return;
     }
 
     sl_log_error(SL_LOG_INFO, cycle->log, 0, "worker %d started",
@@ -1024,13 +1108,26 @@ sl_channel_handler(sl_event_t *ev)
 }
 
 
+/* the log cleaner runs only the event modules and the broker */
+
+static sl_uint_t
+sl_process_runs_module(sl_module_t *module)
+{
+    return sl_process != SL_PROCESS_HELPER
+           || module->type == SL_EVENT_MODULE
+           || module == &sl_broker_module;
+}
+
+
 static void
 sl_call_init_process(sl_cycle_t *cycle)
 {
     sl_uint_t  i;
 
     for (i = 0; cycle->modules[i]; i++) {
-        if (cycle->modules[i]->init_process == NULL) {
+        if (cycle->modules[i]->init_process == NULL
+            || !sl_process_runs_module(cycle->modules[i]))
+        {
             continue;
         }
 
@@ -1050,7 +1147,9 @@ sl_call_exit_process(sl_cycle_t *cycle)
     sl_uint_t  i;
 
     for (i = 0; cycle->modules[i]; i++) {
-        if (cycle->modules[i]->exit_process) {
+        if (cycle->modules[i]->exit_process
+            && sl_process_runs_module(cycle->modules[i]))
+        {
             cycle->modules[i]->exit_process(cycle);
         }
     }
