@@ -216,6 +216,8 @@ static sl_rc_part_t *sl_rc_part_find(sl_rc_inst_t *inst, sl_str_t *topic,
 static json_t *sl_rc_body(sl_rest_req_t *rq, sl_uint_t allow_empty);
 static sl_int_t sl_rc_json_int(json_t *v, int64_t *out);
 static sl_int_t sl_rc_json_tp(json_t *v, sl_str_t *topic, int32_t *partition);
+static sl_int_t sl_rc_json_partitions(sl_rest_req_t *rq, sl_str_t **topics,
+    int32_t **ids, size_t *n);
 static sl_uint_t sl_rc_contains(sl_str_t *s, const char *what);
 static u_char *sl_rc_escape(u_char *dst, sl_str_t *src);
 
@@ -1860,6 +1862,54 @@ sl_rc_json_tp(json_t *v, sl_str_t *topic, int32_t *partition)
 }
 
 
+/*
+ * The body's {"partitions":[{"topic":T,"partition":P}, ...]} as arrays
+ * from the request pool; SL_ERROR after answering 422, or with rq->rc
+ * SL_ERROR when out of memory.
+ */
+
+static sl_int_t
+sl_rc_json_partitions(sl_rest_req_t *rq, sl_str_t **topics, int32_t **ids,
+    size_t *n)
+{
+    size_t   i;
+    json_t  *parts;
+
+    parts = json_is_object(rq->json) ? json_object_get(rq->json, "partitions")
+                                     : NULL;
+
+    if (!json_is_array(parts)) {
+        (void) sl_rest_error(rq, SL_HTTP_UNPROCESSABLE_ENTITY, 42201,
+                             "A partitions list is expected");
+        return SL_ERROR;
+    }
+
+    *n = json_array_size(parts);
+
+    *topics = sl_pcalloc(rq->r->pool, (*n + 1) * sizeof(sl_str_t));
+    *ids = sl_pcalloc(rq->r->pool, (*n + 1) * sizeof(int32_t));
+
+    if (*topics == NULL || *ids == NULL) {
+        rq->rc = SL_ERROR;
+        return SL_ERROR;
+    }
+
+    for (i = 0; i < *n; i++) {
+        if (sl_rc_json_tp(json_array_get(parts, i), &(*topics)[i],
+                          &(*ids)[i])
+            != SL_OK)
+        {
+            (void) sl_rest_error(rq, SL_HTTP_UNPROCESSABLE_ENTITY, 42201,
+                                 "Each partition needs a topic and a "
+                                 "partition");
+            return SL_ERROR;
+        }
+    }
+
+    return SL_OK;
+}
+
+
 static sl_uint_t
 sl_rc_contains(sl_str_t *s, const char *what)
 {
@@ -2436,38 +2486,16 @@ sl_rc_unsubscribe(sl_rest_req_t *rq)
 static sl_int_t
 sl_rc_assign_manual(sl_rest_req_t *rq)
 {
-    json_t        *parts;
     size_t         i, n;
     int32_t       *ids;
     sl_str_t      *topics;
     sl_rc_inst_t  *inst;
 
-    parts = json_is_object(rq->json) ? json_object_get(rq->json, "partitions")
-                                     : NULL;
-
-    if (!json_is_array(parts)) {
-        return sl_rest_error(rq, SL_HTTP_UNPROCESSABLE_ENTITY, 42201,
-                             "A partitions list is expected");
-    }
-
-    n = json_array_size(parts);
-
-    topics = sl_pcalloc(rq->r->pool, (n + 1) * sizeof(sl_str_t));
-    ids = sl_pcalloc(rq->r->pool, (n + 1) * sizeof(int32_t));
-
-    if (topics == NULL || ids == NULL) {
-        return SL_ERROR;
+    if (sl_rc_json_partitions(rq, &topics, &ids, &n) != SL_OK) {
+        return rq->rc;
     }
 
     for (i = 0; i < n; i++) {
-        if (sl_rc_json_tp(json_array_get(parts, i), &topics[i], &ids[i])
-            != SL_OK)
-        {
-            return sl_rest_error(rq, SL_HTTP_UNPROCESSABLE_ENTITY, 42201,
-                                 "Each partition needs a topic and a "
-                                 "partition");
-        }
-
         if (sl_rc_partition(&topics[i], ids[i]) == NULL) {
             return sl_rest_error(rq, SL_HTTP_NOT_FOUND,
                                  SL_REST_ERR_PARTITION_NOT_FOUND,
@@ -2646,7 +2674,6 @@ sl_rc_seek_end(sl_rest_req_t *rq)
 static sl_int_t
 sl_rc_seek_edge(sl_rest_req_t *rq, sl_uint_t end)
 {
-    json_t                 *parts;
     size_t                  i, n;
     int32_t                *ids;
     sl_str_t               *topics;
@@ -2654,31 +2681,8 @@ sl_rc_seek_edge(sl_rest_req_t *rq, sl_uint_t end)
     sl_rc_inst_t           *inst;
     sl_broker_partition_t  *bp;
 
-    parts = json_is_object(rq->json) ? json_object_get(rq->json, "partitions")
-                                     : NULL;
-
-    if (!json_is_array(parts)) {
-        return sl_rest_error(rq, SL_HTTP_UNPROCESSABLE_ENTITY, 42201,
-                             "A partitions list is expected");
-    }
-
-    n = json_array_size(parts);
-
-    topics = sl_pcalloc(rq->r->pool, (n + 1) * sizeof(sl_str_t));
-    ids = sl_pcalloc(rq->r->pool, (n + 1) * sizeof(int32_t));
-
-    if (topics == NULL || ids == NULL) {
-        return SL_ERROR;
-    }
-
-    for (i = 0; i < n; i++) {
-        if (sl_rc_json_tp(json_array_get(parts, i), &topics[i], &ids[i])
-            != SL_OK)
-        {
-            return sl_rest_error(rq, SL_HTTP_UNPROCESSABLE_ENTITY, 42201,
-                                 "Each partition needs a topic and a "
-                                 "partition");
-        }
+    if (sl_rc_json_partitions(rq, &topics, &ids, &n) != SL_OK) {
+        return rq->rc;
     }
 
     inst = sl_rc_instance(rq);
