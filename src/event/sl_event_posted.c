@@ -2,9 +2,11 @@
 /*
  * Posted events: handlers deferred to after the poll, run in the order
  * they were posted.  Accept events have their own queue and run first,
- * so that new connections are taken before old ones are served.  A
- * handler may post more events while the queue runs; they run in the
- * same pass.
+ * so that new connections are taken before old ones are served.  A pass
+ * runs the events posted before it: those a handler posts meanwhile (a
+ * keep-alive connection whose next request is already there) wait for
+ * the next pass, after a poll that does not block, so that busy
+ * connections cannot starve the ones the poll has not collected yet.
  */
 
 
@@ -23,12 +25,25 @@ sl_queue_t  sl_posted_events = { &sl_posted_events, &sl_posted_events };
 void
 sl_event_process_posted(sl_cycle_t *cycle, sl_queue_t *posted)
 {
-    sl_queue_t  *q;
+    sl_queue_t   pass, *q;
     sl_event_t  *ev;
 
-    while (!sl_queue_empty(posted)) {
+    if (sl_queue_empty(posted)) {
+        return;
+    }
 
-        q = sl_queue_head(posted);
+    /* this pass's events move to a queue of their own */
+
+    pass.next = posted->next;
+    pass.prev = posted->prev;
+    pass.next->prev = &pass;
+    pass.prev->next = &pass;
+
+    sl_queue_init(posted);
+
+    while (!sl_queue_empty(&pass)) {
+
+        q = sl_queue_head(&pass);
         ev = sl_queue_data(q, sl_event_t, queue);
 
         sl_log_debug(ev->log, "posted event %p", (void *) ev);

@@ -365,11 +365,12 @@ class Broker:
     # ---- processes
 
     def workers(self):
-        """The master's live worker processes (not the log cleaner),
-        sorted."""
+        """The master's live worker processes, sorted: children titled
+        so (not the log cleaner, nor a child just forked that has no
+        title of its own yet)."""
         w = children_of(self.master_pid)
         self.seen_pids.update(w)
-        return [p for p in w if "log cleaner" not in cmdline(p)]
+        return [p for p in w if "worker process" in cmdline(p)]
 
     def cleaners(self):
         """The master's live "log cleaner" processes, sorted."""

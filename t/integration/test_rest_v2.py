@@ -697,3 +697,78 @@ def test_refused_by_produce_filter(broker_factory):
         [(0, 1)]
     got = consume(b, "filtered", [0], 2)
     assert [m.value() for m in got] == [b"one", b"three"]
+
+
+def test_keepalive_connections_are_served_fairly(broker_factory):
+    """Eight keep-alive connections POST bodies larger than the header
+    buffer back to back to one worker: each gets its share.  A connection
+    whose next request was already there used to be re-posted within the
+    same pass of posted events, so a few connections kept the worker and
+    the others waited seconds for the poll."""
+    b = broker_factory("b")
+    b.write_conf(workers=1,
+                 http=HTTP.replace("client_max_body_size 2m;",
+                                   "keepalive_requests 1000000;"),
+                 blocks=CONF.format(auto="off", extra=""))
+    b.start()
+
+    value = base64.b64encode(b"x" * 1000).decode()
+    body = json.dumps({"records": [{"value": value}] * 10}).encode()
+    assert len(body) > 8192
+    request = (b"POST /topics/test/partitions/0 HTTP/1.1\r\n"
+               b"Host: t\r\nContent-Type: " + BINARY.encode() + b"\r\n"
+               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+               + body)
+
+    counts = [0] * 8
+    stop = threading.Event()
+    errors = []
+
+    def response(f):
+        status = f.readline()
+        length = 0
+        while True:
+            line = f.readline()
+            if line in (b"\r\n", b""):
+                break
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        f.read(length)
+        return status
+
+    def client(i):
+        # three requests in flight, so the next one is always there
+        # when the worker finishes one
+        try:
+            while not stop.is_set():
+                s = socket.create_connection(("127.0.0.1", b.http_port),
+                                             timeout=30)
+                f = s.makefile("rb")
+                s.sendall(request * 3)
+                while not stop.is_set():
+                    status = response(f)
+                    if status == b"":
+                        errors.append("closed")
+                        return
+                    if b" 200 " not in status:
+                        errors.append(status)
+                        return
+                    counts[i] += 1
+                    s.sendall(request)
+                s.close()
+        except OSError as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(3)
+    stop.set()
+    for t in threads:
+        t.join(60)
+
+    assert not errors, errors
+    mean = sum(counts) / len(counts)
+    assert mean > 10, counts
+    # a fair share each, whatever the machine's speed
+    assert min(counts) >= mean / 4, counts
